@@ -26,6 +26,12 @@ class Context:
     templates: SandboxedEnvironment
     default_tz: str
     findings: list[Finding] = field(default_factory=list)
+    touched: list[Recovery] = field(default_factory=list)  # recoveries this command may have moved on
+
+    def touch(self, recovery: Recovery | None) -> Recovery | None:
+        if recovery is not None and recovery not in self.touched:
+            self.touched.append(recovery)
+        return recovery
 
     # --- privacy -------------------------------------------------------------------------------
     def guard(self, text: str) -> str:
@@ -80,13 +86,13 @@ class Context:
 
     # --- lookups ---------------------------------------------------------------------------------
     def channel_recovery(self) -> Recovery | None:
-        return self.session.scalar(
+        return self.touch(self.session.scalar(
             select(Recovery).where(
                 Recovery.scope == self.scope,
                 Recovery.channel == self.command.channel,
                 Recovery.status == "open",
             )
-        )
+        ))
 
     def require_recovery(self, form: str) -> Recovery:
         recovery = self.channel_recovery()
@@ -103,6 +109,7 @@ class Context:
         action = self.session.scalar(select(Action).where(Action.scope == self.scope, Action.ref_no == int(ref[1:])))
         if action is None:
             raise UserError(f"I can't find action {ref} in this workspace. `status` lists the actions.", form)
+        self.touch(action.recovery)
         return action
 
     def next_ref(self, model: type[Recovery] | type[Action]) -> int:

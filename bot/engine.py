@@ -102,8 +102,8 @@ class Engine:
     def _progress(self, ctx: Context) -> list[Reply]:
         """Advance every recovery this command touched; celebrate completed steps and show the next one."""
         out = []
-        for obj in list(ctx.session.identity_map.values()):
-            if not isinstance(obj, Recovery) or obj.status != "open":
+        for obj in ctx.touched:
+            if obj.status != "open":
                 continue
             done = advance(obj, self.playbook, ctx.now)
             if not done:

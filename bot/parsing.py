@@ -62,7 +62,7 @@ def split_word(text: str) -> tuple[str, str]:
     return head.lower(), rest.strip()
 
 
-def zone(name: str) -> ZoneInfo:
+def zone(name: str, form: str | None = None) -> ZoneInfo:
     """An IANA zone or UTC; anything else is a clear error."""
     if name.upper() == "UTC":
         return ZoneInfo("UTC")
@@ -72,7 +72,7 @@ def zone(name: str) -> ZoneInfo:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise UserError(
-            f"I don't know the time zone `{name[:60]}`. Use an IANA name such as America/New_York, or UTC."
+            f"I don't know the time zone `{name[:60]}`. Use an IANA name such as America/New_York, or UTC.", form
         ) from exc
 
 
@@ -166,7 +166,7 @@ def parse_cadence(text: str, default_tz: str, now: datetime, form: str = CADENCE
     if not rest or len(rest) > 2:
         raise UserError("Please give one time, and optionally a time zone.", form)
     hour, minute = parse_time(rest[0], form)
-    tz = zone(rest[1]).key if len(rest) == 2 else default_tz
+    tz = zone(rest[1], form).key if len(rest) == 2 else default_tz
     cadence = Cadence(kind=kind, hour=hour, minute=minute, tz=tz, weekday=weekday)
     if kind == "once":
         local_now = now.astimezone(ZoneInfo(tz))

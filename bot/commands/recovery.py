@@ -83,6 +83,7 @@ def miss(ctx: Context, args: str) -> list[Reply]:
     recovery.affected = [AffectedGroup(audience=a, count=n) for a, n in counts.items()]
     init_steps(recovery, ctx.playbook)
     ctx.session.add(recovery)
+    ctx.touch(recovery)
     ctx.session.flush()
     ctx.event(recovery, "opened", f"opened {recovery.ref}: {what}")
     opened = Section(
