@@ -13,6 +13,7 @@ from bot.engine import Engine
 from bot.messages import Audience, Command, Mention, Reply, Source
 
 TENANT = "local"
+_BOLD = re.compile(r"(?<![\w*])\*([^\s*][^*\n]*?)\*(?![\w*])")  # *A1* reads as A1 on a terminal
 _PLAIN_MENTION = re.compile(r"(?<![\w<])@([A-Za-z][\w.\-]{0,79})")
 
 
@@ -27,7 +28,7 @@ def render_text(reply: Reply, *, channel: str, speaker: str | None = None) -> st
     else:
         where = f"[{reply.channel or channel}]"
     lines = [f"Mend {where}"]
-    body = reply.text.replace("*", "")
+    body = _BOLD.sub(r"\1", reply.text)
     lines += ["  " + line if line else "" for line in body.splitlines()]
     if reply.buttons:
         lines.append("  Buttons: " + " · ".join(f"[{b.label}] (/mend {b.value})" for b in reply.buttons))
