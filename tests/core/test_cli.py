@@ -1,0 +1,47 @@
+"""The command-line program: demo, db upgrade, and configuration errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from sqlalchemy import create_engine, inspect
+
+from adapters.console.demo import run_demo
+from bot.cli import main
+
+
+def test_demo_shows_every_stage_and_succeeds(tmp_path):
+    lines: list[str] = []
+    assert run_demo(lines.append, database_url=f"sqlite:///{tmp_path / 'demo.db'}") == 0
+    text = "\n".join(lines)
+    for stage in [
+        "R1 opened",  # the miss acknowledged
+        "draft for patients", "draft for payers",  # outreach
+        "A1 added to R1", "A2 added to R1",  # two prevention actions with owners
+        "(direct message to @sam)", "how is A1 going",  # a check-in reminder fired
+        "A1 Add every renewal date to the shared tracker: on track",  # and answered
+        "Standup — Mon 23 Nov 09:30 EST",  # a standup posted
+        "A win for R1", "Feedback recorded", "Retrospective for R1: complete",
+        "# R1: prior-auth renewals", "R1 closed",
+    ]:
+        assert stage in text, stage
+    assert "Demo finished" in text and ", 0 errors" in text
+
+
+def test_db_upgrade_creates_the_schema(tmp_path, monkeypatch, capsys):
+    url = f"sqlite:///{tmp_path / 'up.db'}"
+    monkeypatch.setenv("MEND_DATABASE_URL", url)
+    assert main(["db", "upgrade"]) == 0
+    assert "up to date" in capsys.readouterr().out
+    tables = set(inspect(create_engine(url)).get_table_names())
+    assert {"recoveries", "actions", "checkins", "deliveries", "schedules", "alembic_version"} <= tables
+
+
+def test_a_bad_timezone_setting_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    env = {"MEND_TIMEZONE": "Mars/Olympus", "PATH": "", "MEND_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}
+    result = subprocess.run([sys.executable, "-m", "bot.cli", "db", "upgrade"], env=env, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 2
+    assert "is not an IANA time zone" in result.stderr and "Traceback" not in result.stderr
