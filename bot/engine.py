@@ -8,7 +8,7 @@ from __future__ import annotations
 import difflib
 import logging
 import uuid
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy.exc import IntegrityError

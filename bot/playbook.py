@@ -144,7 +144,9 @@ def _line_for(lines: dict[tuple[str | int, ...], int], loc: tuple[str | int, ...
 def _template_problems(playbook: Playbook, folder: Path, file: str, lines: dict[Any, int]) -> list[PlaybookProblem]:
     problems = []
     env = template_environment(folder)
-    wanted = [(("audiences", name, "template"), a.template) for name, a in playbook.audiences.items()]
+    wanted: list[tuple[tuple[str, ...], str]] = [
+        (("audiences", name, "template"), a.template) for name, a in playbook.audiences.items()
+    ]
     wanted.append((("update_template",), playbook.update_template))
     for loc, name in wanted:
         try:

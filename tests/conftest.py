@@ -34,7 +34,7 @@ def db_url(tmp_path: Path) -> str:
 
 @pytest.fixture
 def core(db_url: str, clock: SimulatedClock) -> Iterator[Core]:
-    core = build_core(Settings(MEND_DATABASE_URL=db_url, MEND_TIMEZONE=NEW_YORK), clock)
+    core = build_core(Settings(database_url=db_url, timezone=NEW_YORK), clock)
     yield core
     core.db.dispose()
 

@@ -55,7 +55,7 @@ def _script() -> list[tuple[str, str | None, str]]:
 
 async def _run(out: Callable[[str], None], database_url: str) -> int:
     clock = SimulatedClock(START)
-    core = build_core(Settings(MEND_DATABASE_URL=database_url, MEND_TIMEZONE=ZONE), clock)
+    core = build_core(Settings(database_url=database_url, timezone=ZONE), clock)
     outbound = ConsoleOutbound(printer=out, channel="#renewals")
     chat = ConsoleChat(core.engine, channel="#renewals", speaker="dana", printer=out,
                        zones={"dana": ZONE, "sam": ZONE, "lee": "America/Chicago"})

@@ -11,11 +11,11 @@ from bot.errors import UserError
 from bot.messages import Reply, Section
 from bot.parsing import free_text, parse_date, split_word
 from bot.progress import init_steps
+from bot.reporting import report_markdown
 from bot.scheduling import cancel_pending, pending_for, stop_schedules
 from bot.store.models import AffectedGroup, Recovery
 from bot.timefmt import day, moment
 from bot.views import affected_summary, reply, status_reply, step_section
-from bot.reporting import report_markdown
 
 MISS_FORM = "miss WHAT WAS MISSED"
 _COUNT = re.compile(r"\b(\d{1,5})\s+(patients?|famil(?:y|ies)|providers?|payers?)\b", re.IGNORECASE)

@@ -85,7 +85,7 @@ async def test_restart_repeats_nothing_and_downtime_deliveries_are_marked_late(d
 
     # The server is down from Monday 09:01 until Thursday 11:00: three reminders fall due meanwhile.
     clock.set(_at(26, 11))
-    restarted = build_core(Settings(MEND_DATABASE_URL=db_url, MEND_TIMEZONE=NEW_YORK), clock)
+    restarted = build_core(Settings(database_url=db_url, timezone=NEW_YORK), clock)
     second = ConsoleOutbound()
     scheduler = DeliveryScheduler(restarted.db, restarted.engine, {"console": second}, clock, worker_id="b")
     await scheduler.tick()

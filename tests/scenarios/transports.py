@@ -49,7 +49,7 @@ class ConsoleTransport:
 
     def __init__(self, database_url: str, clock: SimulatedClock) -> None:
         self.clock = clock
-        self.core = build_core(Settings(MEND_DATABASE_URL=database_url, MEND_TIMEZONE="America/New_York"), clock)
+        self.core = build_core(Settings(database_url=database_url, timezone="America/New_York"), clock)
         self.outbound = ConsoleOutbound(channel="#renewals")
         self.chat = ConsoleChat(self.core.engine, channel="#renewals", zones=dict(ZONES))
         self.scheduler = DeliveryScheduler(self.core.db, self.core.engine, {"console": self.outbound}, clock)
