@@ -17,6 +17,7 @@ from bot.clock import Clock
 from bot.commands import CommandSpec, command_table
 from bot.context import Context
 from bot.errors import UserError
+from bot.ledger import owed_updates
 from bot.messages import Audience, Command, Mention, Reply, Section
 from bot.parsing import check_text, split_word
 from bot.playbook import DEFAULT_PLAYBOOK, Playbook, load_playbook, template_environment
@@ -149,7 +150,8 @@ class Engine:
                 recovery = session.get(Recovery, delivery.recovery_id) if delivery.recovery_id else None
                 if recovery is None or recovery.status != "open":
                     return []
-                return [update_due_reminder(recovery, late)]
+                today = now.astimezone(_zone(recovery.tz)).date()
+                return [update_due_reminder(recovery, late, owed_updates(recovery, today, self.playbook))]
         log.warning("delivery %s has unknown kind %s", delivery_id, delivery.kind)
         return []
 

@@ -54,6 +54,14 @@ class Audience(Strict):
     plain_language: bool = False
     pseudonym: str | None = None  # "Patient" gives "Patient 3"
     template: str  # path relative to the playbook's folder
+    translations: dict[str, str] = Field(default_factory=dict)  # language code -> template path
+
+
+class OutreachElement(Strict):
+    """Something every first message must contain, found by any of its phrases (per language)."""
+
+    label: str
+    phrases: dict[str, list[str]] = Field(min_length=1)
 
 
 class RetroQuestion(Strict):
@@ -73,6 +81,9 @@ class Playbook(Strict):
     steps: list[Step] = Field(min_length=1)
     retro: list[RetroQuestion] = Field(min_length=1)
     update_template: str
+    languages: dict[str, str] = Field(default_factory=lambda: {"en": "English"})
+    outreach_elements: dict[str, OutreachElement] = Field(default_factory=dict)
+    reading_grade_max: float = Field(8, ge=1, le=16)
 
     @field_validator("steps")
     @classmethod
@@ -147,6 +158,8 @@ def _template_problems(playbook: Playbook, folder: Path, file: str, lines: dict[
     wanted: list[tuple[tuple[str, ...], str]] = [
         (("audiences", name, "template"), a.template) for name, a in playbook.audiences.items()
     ]
+    for name, a in playbook.audiences.items():
+        wanted += [(("audiences", name, "translations", lang), path) for lang, path in a.translations.items()]
     wanted.append((("update_template",), playbook.update_template))
     for loc, name in wanted:
         try:

@@ -24,3 +24,15 @@ def relative_due(due: date, today: date) -> str:
     if delta == 1:
         return f"{day(due)} (tomorrow)"
     return f"{day(due)} (in {delta} days)"
+
+
+_ES_DAYS = ["lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"]
+_ES_MONTHS = ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre",
+              "noviembre", "diciembre"]
+
+
+def day_in(value: date, language: str) -> str:
+    """A date as a person reading `language` expects it (English and Spanish)."""
+    if language == "es":
+        return f"{_ES_DAYS[value.weekday()]} {value.day} de {_ES_MONTHS[value.month - 1]} de {value.year}"
+    return day(value)

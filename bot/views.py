@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from bot.ledger import summary_lines
 from bot.messages import Audience, Button, Field, Reply, Section
 from bot.playbook import Playbook
 from bot.progress import current_step, unmet
@@ -64,6 +65,7 @@ def status_reply(recovery: Recovery, playbook: Playbook, now: datetime, tz: str,
         Field("Missed", recovery.what),
         Field("Lead", recovery.lead_name or recovery.lead),
         Field("People affected", affected_summary(recovery)),
+        *([Field("Reached", "; ".join(ledger_lines))] if (ledger_lines := summary_lines(recovery, now.date())) else []),
         Field("New deadline", day(recovery.new_deadline) if recovery.new_deadline else "not set (`deadline DATE`)"),
     ]
     if recovery.next_update_at:
@@ -132,6 +134,7 @@ def standup_reply(recoveries: list[Recovery], now: datetime, tz: str, channel: s
         checkins = [c for a in recovery.actions for c in a.checkins if c.at >= since]
         wins = [w for w in recovery.wins if w.at >= since - timedelta(days=6)]
         lines = [f"People affected: {affected_summary(recovery)}. Step: {recovery.current_step}."]
+        lines += summary_lines(recovery, today.date())
         if overdue:
             lines.append("Overdue: " + "; ".join(f"{a.ref} {a.title} ({a.owner_name or a.owner})" for a in overdue[:10]))
         if due_soon:
@@ -164,11 +167,14 @@ def checkin_reminder(action: Action, now: datetime, late_note: str | None) -> Re
     )
 
 
-def update_due_reminder(recovery: Recovery, late_note: str | None) -> Reply:
+def update_due_reminder(recovery: Recovery, late_note: str | None, owed: list[str] | None = None) -> Reply:
     lines = [
         f"The update you promised the people affected by *{recovery.ref}* ({recovery.what}) is due now.",
         "Draft it from what is recorded with `update`, check it, and send it, even if there is little news.",
     ]
+    if owed:
+        shown = ", ".join(owed[:12]) + (f" and {len(owed) - 12} more" if len(owed) > 12 else "")
+        lines.insert(1, f"{len(owed)} people are owed it: {shown}.")
     if late_note:
         lines.append(late_note)
     return reply(f"Update due: {recovery.ref}", Section(text="\n".join(lines)), kind="reminder",

@@ -20,7 +20,7 @@ class CommandSpec:
 
 def command_table() -> dict[str, CommandSpec]:
     """Built explicitly (no registry decorators), so the whole vocabulary reads in one place."""
-    from bot.commands import actions, learning, outreach, recovery, standup
+    from bot.commands import actions, learning, ledger, outreach, recovery, standup
 
     return {
         "help": CommandSpec(recovery.help_, "help", "help", "what Mend can do", writes=False),
@@ -34,6 +34,19 @@ def command_table() -> dict[str, CommandSpec]:
         "deadline": CommandSpec(recovery.deadline, "deadline DATE", "deadline in 10 days", "commit to a new deadline"),
         "draft": CommandSpec(outreach.draft, "draft patients|families|providers|payers|leadership|team",
                              "draft patients", "an outreach draft for the people affected"),
+        "edit": CommandSpec(outreach.edit, "edit AUDIENCE [es] THE WHOLE NEW TEXT",
+                            "edit patients Hello, we are sorry …", "replace a draft with your own words"),
+        "approve": CommandSpec(outreach.approve, "approve AUDIENCE [es]", "approve patients",
+                               "approve a colleague's draft"),
+        "sent": CommandSpec(outreach.sent, "sent AUDIENCE [es] [to Patient 1-5] [by letter]",
+                            "sent patients to all by letter", "mark an approved draft as sent"),
+        "reached": CommandSpec(ledger.reached, "reached Patient N by phone|letter|email|portal|in-person",
+                               "reached Patient 3 by phone", "record that someone was reached"),
+        "attempt": CommandSpec(ledger.attempt, "attempt Patient N phone|letter|email|portal|in-person",
+                               "attempt Patient 5 letter", "record an attempt to reach someone"),
+        "language": CommandSpec(ledger.language, "language Patient N english|spanish", "language Patient 3 spanish",
+                                "record someone's preferred language"),
+        "ledger": CommandSpec(ledger.ledger, "ledger", "ledger", "the people affected, by pseudonym", writes=False),
         "update": CommandSpec(outreach.update, "update", "update", "draft the promised progress update"),
         "action": CommandSpec(actions.action, "action TITLE @OWNER due DATE [checkin CADENCE]",
                               "action Add renewals to the shared tracker @dana due friday checkin daily at 09:00",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.context import Context
 from bot.errors import UserError
+from bot.ledger import summary_lines
 from bot.messages import Reply, Section
 from bot.parsing import free_text, split_word
 from bot.progress import next_retro_question
@@ -20,8 +21,14 @@ def win(ctx: Context, args: str) -> list[Reply]:
     recovery.wins.append(Win(text=text, by_user=ctx.actor, at=ctx.now))
     ctx.event(recovery, "win", f"win: {text}")
     count = len(recovery.wins)
+    progress = summary_lines(recovery, ctx.today())
+    done = sum(1 for a in recovery.actions if a.status == "done")
+    counts = [f"{count} win{'s' if count != 1 else ''} on the way back"]
+    if recovery.actions:
+        counts.append(f"{done} of {len(recovery.actions)} actions done")
+    counts += progress
     return [reply(f"🎉 A win for {recovery.ref}", Section(
-        text=f"{text}\nThat's {count} win{'s' if count != 1 else ''} on the way back. Small steps rebuild trust. "
+        text=f"{text}\nThat's " + "; ".join(counts) + ". Small steps rebuild trust. "
              f"Thank you, {ctx.actor_name}."), kind="win")]
 
 

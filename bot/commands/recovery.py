@@ -8,12 +8,13 @@ from sqlalchemy import select
 
 from bot.context import Context
 from bot.errors import UserError
+from bot.ledger import set_affected, summary_lines
 from bot.messages import Reply, Section
 from bot.parsing import free_text, parse_date, split_word
 from bot.progress import init_steps
 from bot.reporting import report_markdown
 from bot.scheduling import cancel_pending, pending_for, stop_schedules
-from bot.store.models import AffectedGroup, Recovery
+from bot.store.models import Recovery
 from bot.timefmt import day, moment
 from bot.views import affected_summary, reply, status_reply, step_section
 
@@ -80,7 +81,11 @@ def miss(ctx: Context, args: str) -> list[Reply]:
         audience = _audience(word)
         if audience:
             counts[audience] = counts.get(audience, 0) + int(number)
-    recovery.affected = [AffectedGroup(audience=a, count=n) for a, n in counts.items()]
+    recovery.affected, recovery.people = [], []
+    for audience, count in counts.items():
+        if count > 10_000:
+            raise UserError("Mend follows at most 10,000 people per group. Please give a smaller count.", MISS_FORM)
+        set_affected(recovery, audience, count, ctx.playbook)
     init_steps(recovery, ctx.playbook)
     ctx.session.add(recovery)
     ctx.touch(recovery)
@@ -113,21 +118,19 @@ def affected(ctx: Context, args: str) -> list[Reply]:
     changes: dict[str, int] = {}
     for number, word in zip(words[::2], words[1::2], strict=True):
         audience = _audience(word)
-        if not number.isdigit() or audience is None or int(number) > 100_000:
+        if not number.isdigit() or audience is None or int(number) > 10_000:
             raise UserError(
                 f"I could not read `{number[:10]} {word[:20]}`. Groups: patients, families, providers, payers.", form
             )
         changes[audience] = int(number)
     for audience, count in changes.items():
-        group = next((g for g in recovery.affected if g.audience == audience), None)
-        if group is None:
-            recovery.affected.append(AffectedGroup(audience=audience, count=count))
-        else:
-            group.count = count
+        set_affected(recovery, audience, count, ctx.playbook)
     summary = affected_summary(recovery)
     ctx.event(recovery, "affected", f"people affected: {summary}")
     return [reply(f"{recovery.ref}: people affected", Section(
-        text=f"Counted: {summary}. Mend refers to people by pseudonym (Patient 1, Family 2), never by name."))]
+        text=f"Counted: {summary}. Mend refers to people by pseudonym (Patient 1, Family 2), never by name.\n"
+             + "\n".join(summary_lines(recovery, ctx.today()))),
+        context="Record contact with `reached Patient 3 by phone` or `attempt Patient 5 letter`; `ledger` lists everyone.")]
 
 
 def plan(ctx: Context, args: str) -> list[Reply]:

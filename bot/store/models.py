@@ -85,6 +85,10 @@ class Recovery(Base):
     feedback: Mapped[list[Feedback]] = relationship(back_populates="recovery", order_by="Feedback.id")
     retro: Mapped[list[RetroAnswer]] = relationship(back_populates="recovery", order_by="RetroAnswer.id")
     events: Mapped[list[Event]] = relationship(back_populates="recovery", order_by="Event.id")
+    people: Mapped[list[AffectedPerson]] = relationship(
+        back_populates="recovery", order_by="(AffectedPerson.audience, AffectedPerson.number)",
+        cascade="all, delete-orphan",
+    )
 
     @property
     def ref(self) -> str:
@@ -119,6 +123,27 @@ class AffectedGroup(Base):
     recovery: Mapped[Recovery] = relationship(back_populates="affected")
 
 
+class AffectedPerson(Base):
+    """One person affected, known only by pseudonym (`Patient 3`): how and whether they were reached."""
+
+    __tablename__ = "affected_people"
+    __table_args__ = (UniqueConstraint("recovery_id", "audience", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recovery_id: Mapped[int] = mapped_column(ForeignKey("recoveries.id", ondelete="CASCADE"))
+    audience: Mapped[str] = mapped_column(String(30))
+    number: Mapped[int] = mapped_column(Integer)
+    language: Mapped[str] = mapped_column(String(10), default="en")
+    channel: Mapped[str | None] = mapped_column(String(20))  # phone, letter, email, portal, in-person
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    reached: Mapped[bool] = mapped_column(Boolean, default=False)
+    reached_at: Mapped[datetime | None]
+    last_attempt_at: Mapped[datetime | None]
+    next_update_on: Mapped[date | None] = mapped_column(Date)
+
+    recovery: Mapped[Recovery] = relationship(back_populates="people")
+
+
 class Outreach(Base):
     __tablename__ = "outreach"
 
@@ -126,6 +151,7 @@ class Outreach(Base):
     recovery_id: Mapped[int] = mapped_column(ForeignKey("recoveries.id", ondelete="CASCADE"))
     audience: Mapped[str] = mapped_column(String(30))
     kind: Mapped[str] = mapped_column(String(20), default="draft")  # draft (first message) or update
+    language: Mapped[str] = mapped_column(String(10), default="en")
     body: Mapped[str] = mapped_column(Text)
     drafted_by: Mapped[str] = mapped_column(String(200))
     drafted_at: Mapped[datetime]

@@ -91,7 +91,8 @@ def test_draft_for_every_audience_has_the_required_elements(chat, core, audience
 def test_patient_draft_is_plain_language(chat):
     open_recovery(chat)
     text = chat.say("/mend draft patients")
-    assert "We are sorry." in text and "Written in plain language." in text
+    assert "We are sorry." in text and "✓ Has every required element." in text
+    assert "✓ reading grade" in text
     assert "Next update: we will write to you again by" in text
 
 
