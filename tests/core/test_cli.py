@@ -45,3 +45,24 @@ def test_a_bad_timezone_setting_is_a_clear_error(tmp_path, monkeypatch):
                             text=True, timeout=60)
     assert result.returncode == 2
     assert "is not an IANA time zone" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_chat_is_an_interactive_channel_with_several_people(tmp_path):
+    lines = "\n".join([
+        "/mend miss referral cutoff for 3 families",
+        "as @sam",
+        "status",
+        "/mend checkin A7 done",
+        "quit",
+    ]) + "\n"
+    env = {"MEND_DATABASE_URL": f"sqlite:///{tmp_path / 'chat.db'}", "MEND_TIMEZONE": "America/New_York",
+           "PATH": "", "HOME": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-m", "bot.cli", "chat", "--channel", "#referrals", "--user", "dana"],
+                            input=lines, env=env, capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Mend chat — you are in #referrals as @dana." in out
+    assert "R1 opened: referral cutoff for 3 families" in out
+    assert "Now speaking as @sam." in out
+    assert "Step 2 of 7: Tell the people affected" in out  # status, asked by sam
+    assert "(only sam can see this)" in out and "I can't find action A7" in out
