@@ -142,7 +142,7 @@ class Engine:
 
                 tz = self._delivery_tz(session, delivery)
                 standup = standup_reply(channel_recoveries(session, delivery.scope, delivery.channel), now, tz,
-                                        delivery.channel)
+                                        delivery.channel, self.playbook)
                 if late:
                     standup = standup.to(context=late, text=standup.text + "\n\n" + late)
                 return [standup]

@@ -118,7 +118,13 @@ def reply(title: str | None, *sections: Section, buttons: tuple[Button, ...] = (
                  kind=kind, audience=audience)
 
 
-def standup_reply(recoveries: list[Recovery], now: datetime, tz: str, channel: str) -> Reply:
+def step_title(recovery: Recovery, playbook: Playbook | None) -> str:
+    found = current_step(recovery, playbook) if playbook else None
+    return found[1].title if found else ("all steps done" if recovery.current_step == "complete" else recovery.current_step)
+
+
+def standup_reply(recoveries: list[Recovery], now: datetime, tz: str, channel: str,
+                  playbook: Playbook | None = None) -> Reply:
     today = now
     title = f"Standup — {moment(now, tz)}"
     if not recoveries:
@@ -133,7 +139,7 @@ def standup_reply(recoveries: list[Recovery], now: datetime, tz: str, channel: s
         due_soon = [a for a in open_actions if today.date() <= a.due <= today.date() + timedelta(days=2)]
         checkins = [c for a in recovery.actions for c in a.checkins if c.at >= since]
         wins = [w for w in recovery.wins if w.at >= since - timedelta(days=6)]
-        lines = [f"People affected: {affected_summary(recovery)}. Step: {recovery.current_step}."]
+        lines = [f"People affected: {affected_summary(recovery)}. Step: {step_title(recovery, playbook)}."]
         lines += summary_lines(recovery, today.date())
         if overdue:
             lines.append("Overdue: " + "; ".join(f"{a.ref} {a.title} ({a.owner_name or a.owner})" for a in overdue[:10]))

@@ -27,7 +27,8 @@ def standup(ctx: Context, args: str) -> list[Reply]:
     word, _rest = split_word(args)
     channel = ctx.command.channel
     if word == "now" and not _rest:
-        return [standup_reply(channel_recoveries(ctx.session, ctx.scope, channel), ctx.now, ctx.tz, channel)]
+        return [standup_reply(channel_recoveries(ctx.session, ctx.scope, channel), ctx.now, ctx.tz, channel,
+                              ctx.playbook)]
     if word == "off" and not _rest:
         stopped = stop_schedules(ctx.session, channel_scope=(ctx.scope, channel), kind="standup")
         ctx.event(ctx.channel_recovery(), "standup", "turned the standup off")
