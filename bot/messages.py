@@ -85,6 +85,7 @@ class Section:
     text: str = ""
     title: str | None = None
     fields: tuple[Field, ...] = ()
+    buttons: tuple[Button, ...] = ()  # buttons that belong to this section only (e.g. one action on App Home)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ class CommandSpec:
 
 def command_table() -> dict[str, CommandSpec]:
     """Built explicitly (no registry decorators), so the whole vocabulary reads in one place."""
-    from bot.commands import actions, learning, ledger, outreach, recovery, standup
+    from bot.commands import actions, lead, learning, ledger, outreach, recovery, standup
 
     return {
         "help": CommandSpec(recovery.help_, "help", "help", "what Mend can do", writes=False),
@@ -32,6 +32,7 @@ def command_table() -> dict[str, CommandSpec]:
         "plan": CommandSpec(recovery.plan, "plan WHAT WE ARE DOING TO MAKE IT RIGHT",
                             "plan resubmit every renewal with an expedited review", "say how you will make it right"),
         "deadline": CommandSpec(recovery.deadline, "deadline DATE", "deadline in 10 days", "commit to a new deadline"),
+        "lead": CommandSpec(lead.lead, "lead @PERSON", "lead @sam", "hand the recovery's lead to someone"),
         "draft": CommandSpec(outreach.draft, "draft patients|families|providers|payers|leadership|team",
                              "draft patients", "an outreach draft for the people affected"),
         "edit": CommandSpec(outreach.edit, "edit AUDIENCE [es] THE WHOLE NEW TEXT",
