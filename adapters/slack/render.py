@@ -147,7 +147,11 @@ def _section_blocks(section: Section, numbering: _Buttons) -> list[Block]:
         for f in section.fields
     ]
     for i in range(0, len(fields), FIELDS_PER_SECTION):
-        blocks.append({"type": "section", "fields": fields[i:i + FIELDS_PER_SECTION]})
+        chunk = fields[i:i + FIELDS_PER_SECTION]
+        if i == 0 and blocks and "fields" not in blocks[-1]:
+            blocks[-1]["fields"] = chunk  # the section's last text and its first fields share one block
+        else:
+            blocks.append({"type": "section", "fields": chunk})
     if section.buttons:
         blocks += numbering.blocks(section.buttons)
         extra = _with_note(section.buttons)

@@ -13,6 +13,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from functools import partial
 
 from adapters.slack.outbound import NOT_POSTABLE, SlackOutbound, slack_error
 from adapters.slack.render import Message, render_messages, render_single
@@ -45,17 +46,17 @@ class Responder:
         elif reply.audience == Audience.DIRECT and reply.to_user:
             person = reply.to_user
             for message in render_messages(reply):
-                await _patiently(lambda m=message: out.post(person, m))
+                await _patiently(partial(out.post, person, message))
         elif reply.audience == Audience.SOURCE and origin.message_ts and origin.message_channel:
             channel, ts = origin.message_channel, origin.message_ts
-            await _patiently(lambda: out.update(channel, ts, render_single(reply)))
+            await _patiently(partial(out.update, channel, ts, render_single(reply)))
         elif reply.audience == Audience.SOURCE and origin.home:
             return  # the Home tab is published again after the press; it shows the new state
         else:
             target = reply.channel or origin.channel
             thread = origin.thread_ts if target == origin.channel else None
             for message in render_messages(reply):
-                await _patiently(lambda m=message: out.post(target, m, thread_ts=thread))
+                await _patiently(partial(out.post, target, message, thread_ts=thread))
 
     async def private(self, origin: Origin, reply: Reply) -> None:
         messages = render_messages(reply)

@@ -26,8 +26,8 @@ from adapters.slack.adapter import SlackAdapter
 from bot.app import Core, build_core
 from bot.clock import SimulatedClock
 from bot.config import Settings
-from bot.server import ADAPTERS, SCHEDULER, build_web_app
 from bot.scheduler import DeliveryScheduler
+from bot.server import ADAPTERS, SCHEDULER, build_web_app
 from tests.conftest import NEW_YORK
 from tests.fakes.slack_api import Call, SlackApiDouble
 
@@ -103,9 +103,11 @@ class Workspace:
     async def interact(self, payload: dict[str, Any]) -> ClientResponse:
         return await self.post(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
 
-    async def press(self, channel: str, ts: str, label: str, *, user: str = "U2", team: str = TEAM) -> ClientResponse:
-        """Press the button labelled `label` on the message (channel, ts) as the double holds it now."""
-        message = self.api.message(channel, ts)
+    async def press(self, channel: str, ts: str, label: str, *, user: str = "U2", team: str = TEAM,
+                    message: dict[str, Any] | None = None) -> ClientResponse:
+        """Press the button labelled `label` on the message (channel, ts) as the double holds it now, or on
+        an older copy of it (`message`: what a client that has not refreshed still shows)."""
+        message = message or self.api.message(channel, ts)
         button = next(e for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]
                       if e["text"]["text"] == label)
         return await self.interact({
