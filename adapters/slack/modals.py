@@ -127,7 +127,7 @@ def note_modal(*, ref: str, channel: str, message_ts: str) -> dict[str, Any]:
 @dataclass(frozen=True)
 class NoteForm:
     command: str
-    channel: str
+    channel: str  # the reminder's channel and ts; both empty when the note came from the App Home tab
     message_ts: str
 
 
@@ -141,9 +141,9 @@ def read_note(view: dict[str, Any]) -> NoteForm | dict[str, str]:
         errors["state"] = "Please choose how it is going."
     if not note:
         errors["note"] = "Please write the note."
-    if not (meta.get("ref") and meta.get("channel") and meta.get("ts")):
+    if not meta.get("ref"):
         errors["note"] = "This form lost its check-in; please use the buttons on the reminder."
     if errors:
         return errors
-    return NoteForm(command=f"checkin {meta['ref']} {state} {note}", channel=str(meta["channel"]),
-                    message_ts=str(meta["ts"]))
+    return NoteForm(command=f"checkin {meta['ref']} {state} {note}", channel=str(meta.get("channel") or ""),
+                    message_ts=str(meta.get("ts") or ""))

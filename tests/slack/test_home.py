@@ -63,3 +63,25 @@ async def test_a_check_in_from_home_is_recorded_and_the_home_refreshed(slack):
         assert [(c.status, c.by_user) for c in session.scalars(select(Checkin))] == [("at-risk", "U2")]
     assert "last check-in 🟠 at-risk" in refreshed[-1].text
     assert any(p.params["channel"] == "C1" and "A1 is at risk" in p.text for p in slack.posts())
+
+
+async def test_a_note_from_home_is_recorded_and_the_home_refreshed(slack):
+    await setup(slack)
+    home = await open_home(slack, "U2")
+    note = next(e for b in home.params["view"]["blocks"] if b["type"] == "actions" for e in b["elements"]
+                if e["action_id"] == "mend_note")
+    await slack.interact({
+        "type": "block_actions", "team": {"id": "T1"}, "user": {"id": "U2", "team_id": "T1"},
+        "api_app_id": "A0MEND", "trigger_id": "8.trigger", "container": {"type": "view", "view_id": "V0001"},
+        "view": {"id": "V0001", "type": "home"}, "actions": [{**note, "block_id": "b"}],
+    })
+    [opened] = await slack.api.wait_for("views.open")
+    await slack.idle()
+    values = {"state": {"value": {"type": "static_select", "selected_option": {"value": "blocked"}}},
+              "note": {"value": {"type": "plain_text_input", "value": "no tracker access yet"}}}
+    assert (await slack.submit(opened.params["view"], values, user="U2")).status == 200
+    refreshed = await slack.api.wait_for("views.publish", 2)
+    await slack.idle()
+    with slack.core.db.session() as session:
+        assert [(c.status, c.note) for c in session.scalars(select(Checkin))] == [("blocked", "no tracker access yet")]
+    assert "last check-in 🔴 blocked" in refreshed[-1].text
