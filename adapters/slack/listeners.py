@@ -122,6 +122,12 @@ class SlackListeners:
         app.view(MISS_CALLBACK)(miss_submitted)
         app.view(NOTE_CALLBACK)(note_submitted)
 
+        async def other_event(ack: Any, body: dict[str, Any]) -> None:
+            await ack()  # acknowledged, so Slack does not redeliver an event Mend has no use for
+            log.debug("Slack event %s ignored", (body.get("event") or {}).get("type"))
+
+        app.event(re.compile(".*"))(other_event)  # registered last: Bolt runs the first listener that matches
+
     # --- the engine, off the event loop --------------------------------------------------------------
     async def run(self, command: Command) -> list[Reply]:
         return await asyncio.to_thread(self.core.engine.handle, command)

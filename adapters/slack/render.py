@@ -154,9 +154,9 @@ def _section_blocks(section: Section, numbering: _Buttons) -> list[Block]:
             blocks.append({"type": "section", "fields": chunk})
     if section.buttons:
         blocks += numbering.blocks(section.buttons)
-        extra = _with_note(section.buttons)
-        if extra:
-            blocks[-1]["elements"] += extra
+        note = _with_note(section.buttons)
+        if note and len(blocks[-1]["elements"]) < ACTIONS_PER_BLOCK:
+            blocks[-1]["elements"] += note
     return blocks
 
 

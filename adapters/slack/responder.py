@@ -2,9 +2,10 @@
 
 CHANNEL → chat.postMessage (the reply's channel, else the command's; in the thread when mentioned in one);
 PRIVATE → the command's response_url as an ephemeral, else chat.postEphemeral, else a DM; DIRECT → a DM;
-SOURCE → chat.update of the message whose button was pressed. When the bot cannot post in the command's
-channel (not invited), the answer still reaches the person through the response_url or a DM, with the fix.
-Nothing here raises: a failed post is logged and, where possible, explained to the person.
+SOURCE → chat.update of the message whose button was pressed (its response_url when it was ephemeral).
+When the bot cannot post in the command's channel (not invited), the answer still reaches the person
+through the response_url or a DM, with the fix. Nothing here raises: a failed post is logged and, where
+possible, explained to the person.
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ class Responder:
             person = reply.to_user
             for message in render_messages(reply):
                 await _patiently(partial(out.post, person, message))
+        elif reply.audience == Audience.SOURCE and origin.ephemeral and origin.response_url:
+            await out.respond(origin.response_url, render_single(reply), replace_original=True)
         elif reply.audience == Audience.SOURCE and origin.message_ts and origin.message_channel:
             channel, ts = origin.message_channel, origin.message_ts
             await _patiently(partial(out.update, channel, ts, render_single(reply)))

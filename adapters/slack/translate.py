@@ -56,6 +56,7 @@ class Origin:
     message_ts: str | None = None
     thread_ts: str | None = None  # answer in the thread the bot was mentioned in
     home: bool = False  # pressed on the App Home tab
+    ephemeral: bool = False  # the pressed message is ephemeral: only its response_url can replace it
 
 
 class Translator:
@@ -106,4 +107,5 @@ def action_origin(body: dict[str, Any]) -> Origin:
         return Origin(tenant=str(team), channel=user, user=user, home=True)
     channel = str(container.get("channel_id") or (body.get("channel") or {}).get("id"))
     return Origin(tenant=str(team), channel=channel, user=user, response_url=body.get("response_url"),
-                  message_channel=channel, message_ts=container.get("message_ts"))
+                  message_channel=channel, message_ts=container.get("message_ts"),
+                  ephemeral=bool(container.get("is_ephemeral")))

@@ -155,3 +155,20 @@ async def test_when_the_bot_is_not_in_the_channel_the_answer_still_arrives_with_
     answers = slack.api.calls_to("response_url")
     assert answers[0].params["response_type"] == "in_channel" and "Mend commands" in answers[0].text
     assert answers[1].params["response_type"] == "ephemeral" and "/invite @Mend" in answers[1].text
+
+
+async def test_the_lead_can_be_handed_over(slack):
+    await slack.say("miss prior-auth renewals")
+    assert "lee now leads R1" in await slack.say("lead <@U3|lee>")
+    [recovery] = _rows(slack.core, Recovery)
+    assert (recovery.lead, recovery.lead_name, recovery.opened_by) == ("U3", "lee", "U1")
+    refused = await slack.say("lead everyone")
+    assert "Name one person to lead the recovery" in refused and "lead @PERSON" in refused
+    assert [r.lead for r in _rows(slack.core, Recovery)] == ["U3"]
+
+
+async def test_events_mend_does_not_use_are_acknowledged_and_ignored(slack):
+    response = await slack.event({"type": "reaction_added", "user": "U1", "reaction": "eyes"})
+    assert response.status == 200
+    await slack.idle()
+    assert slack.posts() == [] and not slack.api.calls_to("chat.postEphemeral")
