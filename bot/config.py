@@ -49,4 +49,7 @@ class Settings(BaseSettings):
 
     @property
     def teams_credentials(self) -> bool:
+        """An app id with a password, or with a managed identity (UserAssignedMSI needs no password)."""
+        if (self.microsoft_app_type or "").lower() == "userassignedmsi":
+            return bool(self.microsoft_app_id)
         return bool(self.microsoft_app_id) and self.microsoft_app_password is not None
