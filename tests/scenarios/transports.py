@@ -16,6 +16,7 @@ from bot.app import build_core
 from bot.clock import SimulatedClock
 from bot.config import Settings
 from bot.scheduler import DeliveryScheduler
+from tests.scenarios.teams_transport import teams_transport
 
 ZONES = {"dana": "America/New_York", "sam": "America/New_York", "lee": "America/Chicago"}
 
@@ -87,4 +88,4 @@ async def console_transport(database_url: str, clock: SimulatedClock) -> AsyncIt
 
 
 # Each entry: (name, async context manager factory taking (database_url, clock)). Other adapters add theirs.
-TRANSPORTS = {"console": console_transport}
+TRANSPORTS = {"console": console_transport, "teams": teams_transport}
