@@ -32,7 +32,8 @@ from bot.config import Settings
 
 log = logging.getLogger(__name__)
 
-APP_TYPES = {"multitenant": "MultiTenant", "singletenant": "SingleTenant", "userassignedmsi": "UserAssignedMSI"}
+APP_TYPES = {"multitenant": "MultiTenant", "singletenant": "SingleTenant",
+             "userassignedmsi": "UserAssignedMSI"}
 
 
 def bot_configuration(settings: Settings) -> SimpleNamespace:
@@ -77,7 +78,8 @@ class TeamsAdapter:
         app.router.add_post("/api/messages", self.handle)
 
     async def start(self) -> None:
-        mode = "authenticated" if self.authenticated else "emulator (loopback only)" if self.emulator else "off"
+        mode = ("authenticated" if self.authenticated
+                else "emulator (loopback only)" if self.emulator else "off")
         log.info("Teams adapter ready at /api/messages: %s", mode)
 
     async def stop(self) -> None:
@@ -106,7 +108,8 @@ class TeamsAdapter:
                             activity: Activity) -> AuthenticateRequestResult:
         if self.authenticated:
             try:
-                return await self.auth.authenticate_request(activity, request.headers.get("Authorization", ""))
+                header = request.headers.get("Authorization", "")
+                return await self.auth.authenticate_request(activity, header)
             except Exception as exc:  # PermissionError, and jwt/ValueError for a token that is not one
                 log.info("Teams request refused: authentication failed (%s)", type(exc).__name__)
                 raise Refused(401, "the Bot Framework token is missing or not valid") from exc

@@ -54,8 +54,8 @@ def delivery_error(exc: BaseException, what: str) -> DeliveryError:
         wait = retry_after(headers.get("Retry-After"))
         if status == 429 and wait is None:
             wait = 5.0
-        return DeliveryError(f"Teams {what}: HTTP {status}", retry_after=wait if status in RETRYABLE else None,
-                             permanent=status in PERMANENT)
+        return DeliveryError(f"Teams {what}: HTTP {status}",
+                             retry_after=wait if status in RETRYABLE else None, permanent=status in PERMANENT)
     if isinstance(exc, ClientRequestError):
         return DeliveryError(f"Teams {what}: the connector could not be reached ({_cause(exc)})")
     return DeliveryError(f"Teams {what}: {type(exc).__name__}")

@@ -91,10 +91,10 @@ def shape_problem(body: dict[str, Any]) -> str | None:
             return f"`{field}.id` must be a non-empty string"
     if len(body["conversation"]["id"].split(";", 1)[0]) > MAX_ID:
         return "`conversation.id` is too long"
-    for field, kind, name in (("text", str, "a string"), ("id", str, "a string"), ("replyToId", str, "a string"),
-                              ("localTimezone", str, "a string"), ("entities", list, "a list"),
-                              ("attachments", list, "a list"), ("channelData", dict, "an object"),
-                              ("membersAdded", list, "a list")):
+    for field, kind, name in (("text", str, "a string"), ("id", str, "a string"),
+                              ("replyToId", str, "a string"), ("localTimezone", str, "a string"),
+                              ("entities", list, "a list"), ("attachments", list, "a list"),
+                              ("channelData", dict, "an object"), ("membersAdded", list, "a list")):
         if body.get(field) is not None and not isinstance(body[field], kind):
             return f"`{field}` must be {name}"
     if any(not isinstance(entity, dict) for entity in body.get("entities") or []):

@@ -77,7 +77,8 @@ class TeamsOutbound:
                 activity.channel_id = conversation.channel_id
                 activity.service_url = conversation.service_url
                 activity.channel_data = channel_data
-                response = await connector.conversations.send_to_conversation(conversation.conversation.id, activity)
+                response = await connector.conversations.send_to_conversation(
+                    conversation.conversation.id, activity)
                 ids.append(getattr(response, "id", None) or "")
 
         try:

@@ -73,7 +73,7 @@ class TeamsPeople:
         return Mention(user_id=entra or mention.id, name=mention.name)
 
     def name_of(self, scope: str, user_id: str) -> str | None:
-        """A person's display name as stored (for mentioning an owner in a reminder). Blocking: call in a thread."""
+        """A person's stored display name (to mention an owner in a reminder). Blocking: call in a thread."""
         with self.db.session() as session:
             person = session.scalar(select(Person).where(Person.scope == scope, Person.user_id == user_id))
             return person.name if person else None

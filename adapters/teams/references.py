@@ -12,7 +12,7 @@ import asyncio
 from typing import Any
 
 from botbuilder.schema import ChannelAccount, ConversationAccount, ConversationReference
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 
 from adapters.teams.translate import channel_of, obj, string
@@ -61,9 +61,7 @@ class References:
         for _attempt in range(2):  # a concurrent first message in the same conversation may insert first
             try:
                 with self.db.session() as session:
-                    row = session.scalar(
-                        select(ConversationRef).where(ConversationRef.scope == scope, ConversationRef.channel == channel)
-                    )
+                    row = session.scalar(_row(scope, channel))
                     if row is None:
                         session.add(ConversationRef(scope=scope, channel=channel, reference=reference,
                                                     updated_at=self.clock.now()))
@@ -78,7 +76,9 @@ class References:
 
     def _read(self, scope: str, channel: str) -> dict[str, Any] | None:
         with self.db.session() as session:
-            row = session.scalar(
-                select(ConversationRef).where(ConversationRef.scope == scope, ConversationRef.channel == channel)
-            )
+            row = session.scalar(_row(scope, channel))
             return dict(row.reference) if row else None
+
+
+def _row(scope: str, channel: str) -> Select[ConversationRef]:
+    return select(ConversationRef).where(ConversationRef.scope == scope, ConversationRef.channel == channel)

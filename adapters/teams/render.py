@@ -78,14 +78,15 @@ def render(reply: Reply, *, mention: Addressee | None = None, buttons: bool = Tr
     messages = []
     for number, body in enumerate(pages, start=1):
         if number > 1:
-            body = [_text(f"{plain(reply.title or 'Continued')} ({number} of {len(pages)})", weight="Bolder"), *body]
+            heading = f"{plain(reply.title or 'Continued')} ({number} of {len(pages)})"
+            body = [_text(heading, weight="Bolder"), *body]
         card: dict[str, Any] = {"type": "AdaptiveCard", "$schema": SCHEMA, "version": VERSION, "body": body,
                                 "fallbackText": summary, "msteams": {"width": "Full"}}
         if number == len(pages) and actions:
             card["actions"] = actions
-        first = number == 1 and mention is not None
-        messages.append(Message(card=card, summary=summary, text=f"<at>{mention.name}</at>" if first and mention
-                                else None, mention=mention if first else None))
+        addressed = mention if number == 1 else None
+        messages.append(Message(card=card, summary=summary, mention=addressed,
+                                text=f"<at>{addressed.name}</at>" if addressed else None))
     return messages
 
 
@@ -202,7 +203,7 @@ WELCOME = Reply(
 )
 NO_TENANT = Reply(
     title="Mend works in Microsoft Teams",
-    text="This conversation does not say which organisation it belongs to, so Mend cannot keep its data apart "
-         "from other organisations'. Add Mend to a team or a chat in Microsoft Teams.",
+    text="This conversation does not say which organisation it belongs to, so Mend cannot keep its data "
+         "apart from other organisations'. Add Mend to a team or a chat in Microsoft Teams.",
     kind="error",
 )

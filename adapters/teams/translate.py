@@ -60,7 +60,7 @@ def channel_of(body: dict[str, Any]) -> str:
 
 
 def user_of(body: dict[str, Any]) -> str:
-    """The person: their Microsoft Entra object id when Teams gives it (stable across apps), else the 29: id."""
+    """The person: their Microsoft Entra object id when given (the same in every app), else the 29: id."""
     sender = obj(body.get("from"))
     return string(sender.get("aadObjectId")) or string(sender.get("id")) or ""
 

@@ -46,8 +46,8 @@ log = logging.getLogger(__name__)
 
 
 class TurnHandler:
-    def __init__(self, engine: Engine, people: TeamsPeople, references: References, outbound: TeamsOutbound, *,
-                 emulator: bool) -> None:
+    def __init__(self, engine: Engine, people: TeamsPeople, references: References,
+                 outbound: TeamsOutbound, *, emulator: bool) -> None:
         self.engine = engine
         self.people = people
         self.references = references
@@ -67,8 +67,8 @@ class TurnHandler:
                 await context.send_activity(Activity(type=ActivityTypes.invoke_response,
                                                      value=InvokeResponse(status=200, body={})))
         except Exception as exc:
-            log.warning("Teams activity %s: delivery failed: %s", body.get("id"), delivery_error(exc, "reply"),
-                        exc_info=not _is_connector_failure(exc))
+            log.warning("Teams activity %s: delivery failed: %s", body.get("id"),
+                        delivery_error(exc, "reply"), exc_info=not _is_connector_failure(exc))
 
     async def _message(self, context: TurnContext, body: dict[str, Any]) -> None:
         tenant = tenant_of(body, emulator=self.emulator)
@@ -81,7 +81,8 @@ class TurnHandler:
         await self.references.save(scope, channel_of(body), reference_of(body, tenant))
 
         async def member(member_id: str) -> dict[str, Any] | None:
-            account = await connector_of(context).conversations.get_conversation_member(channel_of(body), member_id)
+            conversations = connector_of(context).conversations
+            account = await conversations.get_conversation_member(channel_of(body), member_id)
             return account.serialize() if account is not None else None
 
         people = {m.id: await self.people.resolve(scope, m, member) for m in user_mentions(body)}
@@ -105,7 +106,8 @@ class TurnHandler:
         for message in render(WELCOME):
             await self._send(context, message)
 
-    async def _deliver(self, context: TurnContext, body: dict[str, Any], command: Command, reply: Reply) -> None:
+    async def _deliver(self, context: TurnContext, body: dict[str, Any], command: Command,
+                       reply: Reply) -> None:
         """Deliver one reply; a failure is logged so the replies after it still go out."""
         try:
             if reply.audience == Audience.SOURCE:

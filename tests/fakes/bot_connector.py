@@ -5,7 +5,7 @@ update the bot makes lands here:
 
     POST /v3/conversations/{id}/activities               a new message (proactive, or a channel post)
     POST /v3/conversations/{id}/activities/{replyToId}   a reply to an activity
-    PUT  /v3/conversations/{id}/activities/{activityId}  an update in place (a card after its button was pressed)
+    PUT  /v3/conversations/{id}/activities/{activityId}  an update in place (a card whose button was pressed)
     GET  /v3/conversations/{id}/members/{memberId}       one member (registered with `add_member`), else 404
 
 Each request is recorded as a `Posted` with the decoded conversation id, the activity and its Authorization
@@ -76,7 +76,7 @@ class Posted:
 
 
 def card_texts(node: Any) -> list[str]:
-    """The visible text of Adaptive Card elements: TextBlocks, facts (as `Title: value`), nested containers."""
+    """The visible text of Adaptive Card elements: TextBlocks, facts (`Title: value`), nested containers."""
     if isinstance(node, list):
         return [t for item in node for t in card_texts(item)]
     if not isinstance(node, dict):
@@ -118,7 +118,7 @@ class BotConnectorDouble:
         self.requests: list[tuple[str, str]] = []  # (method, path) of every request, failed ones too
         self.delay = 0.0  # seconds before each answer
         self.members: dict[str, dict[str, Any]] = {}
-        self.messages: dict[tuple[str, str], dict[str, Any]] = {}  # (conversation, id) → activity as it stands
+        self.messages: dict[tuple[str, str], dict[str, Any]] = {}  # (conversation, id) → activity now
         self._scripts: list[_Scripted] = []
         self._ids = itertools.count(1_700_000_000_001)
         self._changed = asyncio.Condition()
@@ -183,7 +183,8 @@ class BotConnectorDouble:
                 )
             except TimeoutError:
                 found = [p.text[:200] for p in self.posted]
-                raise AssertionError(f"expected {count} matching activities within {timeout}s; got {found}") from None
+                raise AssertionError(f"expected {count} matching activities within {timeout}s; "
+                                     f"got {found}") from None
             return [p for p in self.posted if predicate(p)][:count]
 
     def clear(self) -> None:

@@ -33,9 +33,10 @@ class TeamsTransport:
 
         self.clock = clock
         self.members = [Member(user, tz) for user, tz in ZONES.items()]
-        self.core = build_core(Settings(database_url=database_url, timezone="America/New_York",
-                                        teams_emulator=True, microsoft_app_id=None, microsoft_app_password=None,
-                                        slack_bot_token=None, tick_seconds=3600), clock)
+        settings = Settings(database_url=database_url, timezone="America/New_York", teams_emulator=True,
+                            microsoft_app_id=None, microsoft_app_password=None, slack_bot_token=None,
+                            tick_seconds=3600)
+        self.core = build_core(settings, clock)
         self.app = build_web_app(self.core)
         self.connector = BotConnectorDouble()
         self.http = TestClient(TestServer(self.app, host="127.0.0.1"))

@@ -20,7 +20,7 @@ TEAM = [Member("Dana", NEW_YORK), Member("Sam", NEW_YORK), Member("Lee", "Americ
 
 
 def teams_settings(db_url: str, **overrides: Any) -> Settings:
-    """Emulator mode, with every Teams setting given explicitly so a developer's environment cannot leak in."""
+    """Emulator mode, every Teams setting given explicitly so a developer's environment cannot leak in."""
     values: dict[str, Any] = dict(database_url=db_url, timezone=NEW_YORK, teams_emulator=True,
                                   microsoft_app_id=None, microsoft_app_password=None,
                                   microsoft_app_tenant_id=None, microsoft_app_type=None,

@@ -1,4 +1,4 @@
-"""Every command of the contract, typed in Teams: `@Mend WORDS` in a channel, read where Teams receives replies."""
+"""Every command of the contract typed in Teams (`@Mend WORDS` in a channel), read where replies arrive."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ async def test_help_answers_in_the_thread_of_the_message(teams, connector):
     assert answer.conversation_id.startswith(f"{CHANNEL};messageid=")
     assert answer.reply_to_id == answer.conversation_id.split("messageid=")[1]
     text = readable(answer)
-    for word in ("help", "miss", "status", "draft", "action", "checkin", "standup", "update", "win", "feedback",
-                 "retro", "close", "report"):
+    for word in ("help", "miss", "status", "draft", "action", "checkin", "standup", "update", "win",
+                 "feedback", "retro", "close", "report"):
         assert f"\n{word} — " in text
     assert "<at>" not in text and "Mend" in text
 
@@ -110,7 +110,8 @@ async def test_standup_now_schedules_and_off(teams, teams_core):
     now = await teams.says("Dana", "standup now")
     assert "Standup — Mon 23 Nov 08:00 EST" in now and "R1: prior-auth renewals for 14 patients" in now
     assert "daily at 09:30 America/New_York" in await teams.says("Dana", "standup daily at 09:30")
-    assert "weekdays at 10:00 Europe/London" in await teams.says("Dana", "standup weekdays at 10:00 Europe/London")
+    weekdays = await teams.says("Dana", "standup weekdays at 10:00 Europe/London")
+    assert "weekdays at 10:00 Europe/London" in weekdays
     assert "is off" in await teams.says("Dana", "standup off")
     with teams_core.db.session() as s:
         states = {d.state for d in s.scalars(select(Delivery).where(Delivery.kind == "standup"))}
@@ -120,7 +121,8 @@ async def test_standup_now_schedules_and_off(teams, teams_core):
 async def test_update_win_feedback(teams, teams_core):
     await teams.say("Dana", OPEN)
     assert "1 win" in await teams.says("Dana", "win first 6 renewals resubmitted")
-    assert "a family asked for a phone call" in await teams.says("Dana", "feedback a family asked for a phone call")
+    feedback = await teams.says("Dana", "feedback a family asked for a phone call")
+    assert "a family asked for a phone call" in feedback
     update = await teams.says("Dana", "update")
     assert "first 6 renewals resubmitted" in update and "Next update" in update
     with teams_core.db.session() as s:
@@ -166,7 +168,8 @@ async def test_personal_chat_without_mention(teams, teams_core):
     with teams_core.db.session() as s:
         assert s.scalars(select(Recovery.channel)).one() == "a:1sam-personal"
         ref = s.scalars(select(ConversationRef)).one()
-        assert ref.channel == "a:1sam-personal" and ref.reference["conversation"]["conversationType"] == "personal"
+        assert ref.channel == "a:1sam-personal"
+        assert ref.reference["conversation"]["conversationType"] == "personal"
 
 
 async def test_group_chat_with_mention(teams, teams_core, connector):

@@ -14,6 +14,8 @@ from bot.store.models import ConversationRef, Recovery
 from tests.teams.conftest import TEAM, teams_settings
 from tests.teams.teams_client import TeamsClient
 
+APP_ID = "00000000-1111-2222-3333-444444444444"
+
 
 async def _client(db_url, clock, **settings):
     core = build_core(teams_settings(db_url, **settings), clock)
@@ -34,7 +36,8 @@ async def test_without_credentials_and_without_emulator_mode_the_endpoint_is_401
     "https://smba.trafficmanager.net/amer/", "http://10.0.0.8:3978/", "http://127.0.0.1.evil.example/",
     "http://127.0.0.1@evil.example/", "http://localhost.evil.example/", "ftp://127.0.0.1/",
 ])
-async def test_emulator_mode_refuses_a_service_url_off_loopback_and_posts_nothing(teams, teams_core, service_url):
+async def test_emulator_mode_refuses_a_service_url_off_loopback_and_posts_nothing(teams, teams_core,
+                                                                                  service_url):
     teams.service_url = service_url
     status, posted = await teams.post(teams.activity("Dana", "miss something"))
     assert status in (400, 401, 403) and posted == []
@@ -51,7 +54,7 @@ async def test_emulator_mode_serves_every_loopback_address(teams, host):
 
 
 async def test_with_credentials_a_missing_or_malformed_token_is_401(db_url, clock, connector):
-    core, http = await _client(db_url, clock, teams_emulator=False, microsoft_app_id="00000000-1111-2222-3333-444444444444",
+    core, http = await _client(db_url, clock, teams_emulator=False, microsoft_app_id=APP_ID,
                                microsoft_app_password="not-a-real-secret", microsoft_app_type="MultiTenant")
     async with http:
         teams = TeamsClient(http, connector, TEAM, clock=clock)
@@ -64,7 +67,7 @@ async def test_with_credentials_a_missing_or_malformed_token_is_401(db_url, cloc
 
 
 async def test_credentials_turn_emulator_mode_off(db_url, clock, connector):
-    _core, http = await _client(db_url, clock, teams_emulator=True, microsoft_app_id="00000000-1111-2222-3333-444444444444",
+    _core, http = await _client(db_url, clock, teams_emulator=True, microsoft_app_id=APP_ID,
                                 microsoft_app_password="not-a-real-secret")
     async with http:
         teams = TeamsClient(http, connector, TEAM, clock=clock)
@@ -154,7 +157,8 @@ async def test_other_activity_types_are_acknowledged(teams, connector):
     for kind in ("typing", "messageReaction", "installationUpdate", "event"):
         status, posted = await teams.post({**teams.activity("Dana", None), "type": kind})
         assert status == 200 and posted == []
-    status, _posted = await teams.post({**teams.activity("Dana", None), "type": "invoke", "name": "task/fetch"})
+    invoke = {**teams.activity("Dana", None), "type": "invoke", "name": "task/fetch"}
+    status, _posted = await teams.post(invoke)
     assert status == 200
 
 

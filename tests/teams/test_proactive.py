@@ -82,7 +82,8 @@ async def test_pressing_a_button_records_the_checkin_and_updates_the_card_in_pla
     assert all(p.kind == "reply" and p.reply_to_id for p in notices)  # the team hears it in the card's thread
 
 
-async def test_when_the_card_cannot_be_updated_the_answer_is_a_reply(teams, teams_core, http, clock, connector):
+async def test_when_the_card_cannot_be_updated_the_answer_is_a_reply(teams, teams_core, http, clock,
+                                                                     connector):
     reminder = await remind_sam(teams, http, clock)
     connector.fail(404, kinds=("update",))
     posted = await teams.press("Sam", reminder, "checkin A1 on-track")
@@ -121,7 +122,8 @@ async def test_reminder_and_standup_are_delivered_after_a_restart(db_url, clock)
             assert all(d.message_id for d in sent)
 
 
-async def test_update_reminder_mentions_the_lead_when_the_promised_update_is_due(teams, teams_core, http, clock):
+async def test_update_reminder_mentions_the_lead_when_the_promised_update_is_due(teams, teams_core, http,
+                                                                                 clock):
     await teams.say("Dana", OPEN)
     await teams.say("Dana", "draft patients")
     with teams_core.db.session() as s:
@@ -208,7 +210,8 @@ async def test_a_removed_bot_fails_the_delivery_for_good(teams, teams_core, http
     clock.advance(timedelta(hours=1, minutes=31))
     await http.app[SCHEDULER].tick()
     with teams_core.db.session() as s:
-        failed = s.scalars(select(Delivery).where(Delivery.kind == "standup", Delivery.state == "failed")).one()
+        standups = select(Delivery).where(Delivery.kind == "standup", Delivery.state == "failed")
+        failed = s.scalars(standups).one()
         assert "HTTP 403" in failed.last_error
 
 
@@ -231,7 +234,8 @@ async def test_tenants_sharing_a_conversation_id_never_see_each_other(http, conn
         await first.say("Dana", CHECKINS)
         assert "There is no open recovery in this channel" in await second.says("Dana", "status")
         assert "I can't find action A1 in this workspace" in await second.says("Sam", "checkin A1 done")
-        assert "R1 opened: referral cutoff" in await second.says("Dana", "miss referral cutoff for 3 families")
+        opened = await second.says("Dana", "miss referral cutoff for 3 families")
+        assert "R1 opened: referral cutoff" in opened
         assert "prior-auth" not in await second.says("Dana", "report")
 
         clock.advance(timedelta(hours=1, minutes=1))
@@ -242,4 +246,4 @@ async def test_tenants_sharing_a_conversation_id_never_see_each_other(http, conn
     with http.app[SCHEDULER].db.session() as s:
         recoveries = s.scalars(select(Recovery).order_by(Recovery.id)).all()
         assert [(r.scope, r.ref) for r in recoveries] == [("teams:tenant-a", "R1"), ("teams:tenant-b", "R1")]
-        assert s.scalars(select(Action.status)).all() == ["open"]  # tenant b could not check in on tenant a's A1
+        assert s.scalars(select(Action.status)).all() == ["open"]  # tenant b could not check in on A1
