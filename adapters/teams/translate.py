@@ -134,7 +134,7 @@ def command_text(body: dict[str, Any], people: dict[str, Mention]) -> str:
     `people` maps a mentioned account id to the resolved person. Text a user typed that merely looks like
     Mend's markup (`<@…>`) is broken up, so nobody can name an owner Teams did not resolve.
     """
-    text = string(body.get("text")) or ""
+    text = (string(body.get("text")) or "").replace("\x00", "")  # NUL marks Mend's own placeholders
     bot = string(obj(body.get("recipient")).get("id"))
     markers: list[str] = []
     for mention in mentions_in(body):
