@@ -9,7 +9,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
 from bot.app import build_core
-from bot.server import build_web_app
+from bot.server import ADAPTERS, build_web_app
 from bot.store.models import ConversationRef, Recovery
 from tests.teams.conftest import TEAM, teams_settings
 from tests.teams.teams_client import TeamsClient
@@ -171,3 +171,18 @@ async def test_adding_mend_to_a_team_says_hello_and_keeps_the_reference(teams, t
     assert "Hello from Mend" in posted[0].text and "@Mend help" in posted[0].text
     with teams_core.db.session() as s:
         assert s.scalars(select(ConversationRef.channel)).one() == "19:new@thread.tacv2"
+
+
+async def test_outside_emulator_mode_a_message_without_tenant_is_answered_and_nothing_is_kept(
+        teams, teams_core, http):
+    """Azure's "Test in Web Chat" sends no tenant: Mend says it works in Teams and keeps no data for it."""
+    [adapter] = http.app[ADAPTERS]
+    adapter.turns.emulator = False  # authenticated mode's tenant rule; the double needs no token
+    body = teams.activity("Dana", "miss something", conversation="webchat-1", conversation_type="personal")
+    body["channelId"] = "webchat"
+    del body["channelData"]
+    del body["conversation"]["tenantId"]
+    status, [answer] = await teams.post(body)
+    assert status == 200 and "Mend works in Microsoft Teams" in answer.text
+    with teams_core.db.session() as s:
+        assert s.scalars(select(Recovery)).all() == [] and s.scalars(select(ConversationRef)).all() == []
