@@ -67,8 +67,11 @@ class TurnHandler:
                 await context.send_activity(Activity(type=ActivityTypes.invoke_response,
                                                      value=InvokeResponse(status=200, body={})))
         except Exception as exc:
+            if not _is_connector_failure(exc):
+                log.exception("Teams activity %s could not be handled", body.get("id"))
+                return
             log.warning("Teams activity %s: delivery failed: %s", body.get("id"),
-                        delivery_error(exc, "reply"), exc_info=not _is_connector_failure(exc))
+                        delivery_error(exc, "reply"))
 
     async def _message(self, context: TurnContext, body: dict[str, Any]) -> None:
         tenant = tenant_of(body, emulator=self.emulator)
