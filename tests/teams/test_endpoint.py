@@ -82,6 +82,7 @@ async def test_credentials_turn_emulator_mode_off(db_url, clock, connector):
     (b'["a", "list"]', {"Content-Type": "application/json"}, 400),
     (b"null", {"Content-Type": "application/json"}, 400),
     (b"\xff\xfe\x00garbage", {"Content-Type": "application/json"}, 400),
+    (b'{"text": "' + b"x" * 1_100_000 + b'"}', {"Content-Type": "application/json"}, 413),
     (b'{"type": "message"}', {}, 415),
     (b'{"type": "message"}', {"Content-Type": "text/plain"}, 415),
     (b'{"type": "message"}', {"Content-Type": "application/x-www-form-urlencoded"}, 415),
