@@ -35,6 +35,17 @@ EVENTS_PATH = "/slack/events"
 API_TIMEOUT = 10  # seconds per Web API call; Slack answers in well under one
 
 
+class _TokenNoteFilter(logging.Filter):
+    """Bolt warns that SLACK_BOT_TOKEN (read from the environment) is unused because a client is given.
+    It is used, by `authorize`; the warning would only alarm an operator reading the start-up log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "will be unused" not in record.getMessage()
+
+
+_BOLT_LOG = logging.getLogger("adapters.slack.bolt")
+
+
 class SlackConfigurationError(ValueError):
     """The Slack adapter is on (a bot token is set) but something it needs is missing."""
 
@@ -61,13 +72,15 @@ class SlackAdapter:
         self.background = Background()
         self._verifier = SignatureVerifier(secret)
         # Bolt gets a token-less client of the same base URL: the token reaches it through `authorize`.
+        if not any(isinstance(f, _TokenNoteFilter) for f in _BOLT_LOG.filters):
+            _BOLT_LOG.addFilter(_TokenNoteFilter())
         self.bolt = AsyncApp(
             name="mend",
             signing_secret=secret,
             client=AsyncWebClient(base_url=settings.slack_api_url, timeout=API_TIMEOUT),
             authorize=self._authorizer(),
             process_before_response=False,
-            logger=logging.getLogger("adapters.slack.bolt"),
+            logger=_BOLT_LOG,
         )
         self.listeners = SlackListeners(core, self.outbound, self.directory, self.background)
         self.listeners.register(self.bolt)

@@ -180,8 +180,7 @@ class SlackListeners:
         now = self.core.clock.now()
         if event_id and not await asyncio.to_thread(dedup.claim, self.core.db, f"event:{event_id}",
                                                     self._scope(origin.tenant), now):
-            log.info("event %s was delivered again (retry %s); already applied", event_id,
-                     body.get("retry_attempt", "?"))
+            log.info("Slack event %s was delivered again; it was applied the first time", event_id)
             return
         bot = self.directory.known_identity
         if bot is None:
