@@ -87,25 +87,41 @@ class SlackListeners:
         self.background = background
 
     def register(self, app: AsyncApp) -> None:
-        """Bolt passes arguments by parameter name and counts `self` as one, so it gets plain functions."""
+        """Each listener acks, then hands the work to the background. (Plain functions, not methods: Bolt
+        passes arguments by parameter name and would count `self` as one.)"""
+        spawn = self.background.spawn
 
         async def command(ack: Any, body: dict[str, Any]) -> None:
-            await self.on_command(ack, body)
+            await ack()
+            spawn(self._command(body), "slash command")
 
         async def mention(ack: Any, body: dict[str, Any]) -> None:
-            await self.on_mention(ack, body)
+            await ack()
+            spawn(self._mention(body), "app_mention")
 
-        async def home_opened(ack: Any, body: dict[str, Any]) -> None:
-            await self.on_home_opened(ack, body)
+        async def home_opened(ack: Any, body: dict[str, Any], event: dict[str, Any]) -> None:
+            await ack()
+            if event.get("tab", "home") == "home" and event.get("user"):
+                spawn(self.publish_home(str(body.get("team_id") or ""), str(event["user"])), "app_home_opened")
 
         async def button(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
-            await self.on_button(ack, body, action)
+            await ack()
+            spawn(self._press(action_origin(body), str(action.get("value") or "")), "button")
 
         async def note_button(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
-            await self.on_note_button(ack, body, action)
+            await ack()
+            origin = action_origin(body)
+            view = note_modal(ref=str(action.get("value") or ""), channel=origin.message_channel or "",
+                              message_ts=origin.message_ts or "")
+            spawn(self._open(str(body.get("trigger_id") or ""), view, origin), "note button")
 
         async def unknown_action(ack: Any, body: dict[str, Any]) -> None:
-            await self.on_unknown_action(ack, body)
+            await ack()
+            spawn(self._tell(action_origin(body), UNKNOWN_BUTTON), "unknown action")
+
+        async def other_event(ack: Any, body: dict[str, Any]) -> None:
+            await ack()  # acknowledged, so Slack does not redeliver an event Mend has no use for
+            log.debug("Slack event %s ignored", (body.get("event") or {}).get("type"))
 
         async def miss_submitted(ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
             await self.on_miss_submitted(ack, body, view)
@@ -116,17 +132,12 @@ class SlackListeners:
         app.command("/mend")(command)
         app.event("app_mention")(mention)
         app.event("app_home_opened")(home_opened)
+        app.event(re.compile(".*"))(other_event)  # after the two above: Bolt runs the first listener that matches
         app.action(_BUTTON)(button)
         app.action(NOTE_ACTION)(note_button)
         app.action(re.compile(".*"))(unknown_action)
         app.view(MISS_CALLBACK)(miss_submitted)
         app.view(NOTE_CALLBACK)(note_submitted)
-
-        async def other_event(ack: Any, body: dict[str, Any]) -> None:
-            await ack()  # acknowledged, so Slack does not redeliver an event Mend has no use for
-            log.debug("Slack event %s ignored", (body.get("event") or {}).get("type"))
-
-        app.event(re.compile(".*"))(other_event)  # registered last: Bolt runs the first listener that matches
 
     # --- the engine, off the event loop --------------------------------------------------------------
     async def run(self, command: Command) -> list[Reply]:
@@ -136,10 +147,6 @@ class SlackListeners:
         return f"slack:{tenant}"
 
     # --- /mend WORDS ------------------------------------------------------------------------------------
-    async def on_command(self, ack: Any, body: dict[str, Any]) -> None:
-        await ack()
-        self.background.spawn(self._command(body), "slash command")
-
     async def _command(self, body: dict[str, Any]) -> None:
         origin = slash_origin(body)
         text = str(body.get("text") or "")
@@ -167,10 +174,6 @@ class SlackListeners:
         return True
 
     # --- @Mend WORDS --------------------------------------------------------------------------------------
-    async def on_mention(self, ack: Any, body: dict[str, Any]) -> None:
-        await ack()
-        self.background.spawn(self._mention(body), "app_mention")
-
     async def _mention(self, body: dict[str, Any]) -> None:
         event = body.get("event") or {}
         if event.get("bot_id") or event.get("subtype") or not event.get("user"):
@@ -194,13 +197,6 @@ class SlackListeners:
         await self.responder.deliver(origin, await self.run(command))
 
     # --- App Home ----------------------------------------------------------------------------------------
-    async def on_home_opened(self, ack: Any, body: dict[str, Any]) -> None:
-        await ack()
-        event = body.get("event") or {}
-        if event.get("tab", "home") == "home" and event.get("user"):
-            team = str(body.get("team_id") or "")
-            self.background.spawn(self.publish_home(team, str(event["user"])), "app_home_opened")
-
     async def publish_home(self, tenant: str, user: str) -> None:
         person = await self.directory.person(user)
         reply = await asyncio.to_thread(
@@ -213,10 +209,6 @@ class SlackListeners:
             log.warning("views.publish failed: %s", exc)
 
     # --- buttons -----------------------------------------------------------------------------------------
-    async def on_button(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
-        await ack()
-        self.background.spawn(self._press(action_origin(body), str(action.get("value") or "")), "button")
-
     async def _press(self, origin: Origin, words: str) -> None:
         """Run a button's command. A check-in message takes one answer: a second press is refused."""
         key = None
@@ -235,23 +227,12 @@ class SlackListeners:
         if origin.home:
             await self.publish_home(origin.tenant, origin.user)
 
-    async def on_note_button(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
-        await ack()
-        origin = action_origin(body)
-        view = note_modal(ref=str(action.get("value") or ""), channel=origin.message_channel or "",
-                          message_ts=origin.message_ts or "")
-        self.background.spawn(self._open(str(body.get("trigger_id") or ""), view, origin), "note button")
-
     async def _open(self, trigger_id: str, view: dict[str, Any], origin: Origin) -> None:
         try:
             await self.outbound.open_view(trigger_id, view)
         except DeliveryError as exc:
             log.info("views.open failed: %s", exc)
             await self._tell(origin, "I could not open the form. Please type `checkin ACTION STATE NOTE` instead.")
-
-    async def on_unknown_action(self, ack: Any, body: dict[str, Any]) -> None:
-        await ack()
-        self.background.spawn(self._tell(action_origin(body), UNKNOWN_BUTTON), "unknown action")
 
     async def _tell(self, origin: Origin, text: str) -> None:
         await self.responder.deliver(origin, [Reply(text=text, audience=Audience.PRIVATE, kind="error")])
