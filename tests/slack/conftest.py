@@ -14,9 +14,11 @@ import itertools
 import json
 import time
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiohttp import ClientResponse
@@ -148,6 +150,17 @@ class Workspace:
         assert response.status == 200, await response.text()
         await self.idle()
         return visible(self.api.calls[before:])
+
+    async def reminder(self) -> tuple[str, str]:
+        """Open a recovery with one action for sam (U2), let 09:00 pass; the reminder's (DM channel, ts)."""
+        await self.say("miss prior-auth renewals for 14 patients")
+        await self.say("action Add renewal dates to the tracker <@U2|sam> due friday checkin daily at 09:00")
+        self.core.clock.set(datetime(2026, 11, 23, 9, 1, tzinfo=ZoneInfo(NEW_YORK)))
+        before = len(self.posts())
+        await self.scheduler.tick()
+        [reminder] = self.posts()[before:]
+        assert reminder.params["channel"] == "U2", "Slack opens the DM when the channel is the user's id"
+        return "D2", next(ts for (channel, ts) in self.api.messages if channel == "D2")
 
     def posts(self, channel: str | None = None) -> list[Call]:
         return [c for c in self.api.calls_to("chat.postMessage") if channel is None or c.params["channel"] == channel]

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import copy
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from adapters.slack.render import NOTE_ACTION
 from bot.store.models import Checkin
 from tests.slack.conftest import Workspace
-
-NY = ZoneInfo("America/New_York")
 
 
 def checkins(slack: Workspace) -> list[tuple[str, str | None, str]]:
@@ -21,15 +17,7 @@ def checkins(slack: Workspace) -> list[tuple[str, str | None, str]]:
 
 
 async def remind(slack: Workspace) -> tuple[str, str]:
-    """Open a recovery with one action for sam (U2), let 09:00 pass, and return the reminder's (channel, ts)."""
-    await slack.say("miss prior-auth renewals for 14 patients")
-    await slack.say("action Add renewal dates to the tracker <@U2|sam> due friday checkin daily at 09:00")
-    slack.core.clock.set(datetime(2026, 11, 23, 9, 1, tzinfo=NY))
-    before = len(slack.posts())
-    await slack.scheduler.tick()
-    [reminder] = slack.posts()[before:]
-    assert reminder.params["channel"] == "U2", "Slack opens the DM when the channel is the user's id"
-    return "D2", next(ts for (channel, ts) in slack.api.messages if channel == "D2")
+    return await slack.reminder()
 
 
 def buttons(message: dict) -> list[tuple[str, str, str]]:

@@ -6,6 +6,7 @@ import time
 
 from sqlalchemy import select
 
+from adapters.slack.modals import miss_modal
 from bot.messages import Command, Source
 from bot.store.models import Action, Checkin, Person, Recovery, Schedule
 from tests.slack.conftest import BOT_USER, visible
@@ -172,3 +173,26 @@ async def test_events_mend_does_not_use_are_acknowledged_and_ignored(slack):
     assert response.status == 200
     await slack.idle()
     assert slack.posts() == [] and not slack.api.calls_to("chat.postEphemeral")
+
+
+async def test_every_kind_of_request_is_acked_within_three_seconds_while_slack_is_slow(slack):
+    channel, ts = await slack.reminder()  # a check-in reminder in sam's DM, sent while Slack is fast
+    slack.api.delay["*"] = 2.0
+    form = miss_modal(channel="C2", channel_name="billing", user="U1", cause_categories=["tracking"])
+    requests = {
+        "slash command": slack.command("status"),
+        "mention": slack.mention(f"<@{BOT_USER}> status"),
+        "button": slack.press(channel, ts, "Done"),
+        "form": slack.submit(form, {"what": {"value": {"type": "plain_text_input", "value": "billing letters"}}}),
+        "home": slack.event({"type": "app_home_opened", "user": "U2", "tab": "home"}),
+    }
+    for kind, request in requests.items():
+        started = time.monotonic()
+        response = await request
+        elapsed = time.monotonic() - started
+        assert response.status == 200, kind
+        assert elapsed < 3.0, f"{kind} was acked after {elapsed:.2f}s"
+    slack.api.delay.clear()
+    await slack.idle(timeout=15)
+    assert any(c.method == "chat.update" for c in slack.api.calls) and slack.api.calls_to("views.publish")
+    assert any("R2 opened: billing letters" in p.text for p in slack.posts("C2"))
