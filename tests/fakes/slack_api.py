@@ -11,6 +11,8 @@ receive `response_url` posts (`response_url()`). Modelled on bolt-python's tests
         slack.rate_limit("chat.postMessage", retry_after=7)
         ...
         [call] = await slack.wait_for("chat.postMessage")
+
+Other test folders can use the `slack_api_double` fixture by importing it into their conftest.py.
 """
 
 from __future__ import annotations
@@ -20,11 +22,12 @@ import itertools
 import json
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
+import pytest
 from aiohttp import web
 
 _JSON_PARAMS = ("blocks", "view", "attachments", "metadata")
@@ -254,3 +257,11 @@ class SlackApiDouble:
     def _conversations_open(self, params: dict[str, Any]) -> dict[str, Any]:
         users = str(params.get("users", ""))
         return {"ok": True, "channel": {"id": self._dm(users.split(",")[0])}}
+
+
+@pytest.fixture
+async def slack_api_double() -> AsyncIterator[SlackApiDouble]:
+    """A started double with the default team (T1) and bot (UBOT); `from tests.fakes.slack_api import
+    slack_api_double` in a conftest.py makes it available there."""
+    async with SlackApiDouble() as double:
+        yield double

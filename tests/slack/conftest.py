@@ -31,7 +31,7 @@ from bot.config import Settings
 from bot.scheduler import DeliveryScheduler
 from bot.server import ADAPTERS, SCHEDULER, build_web_app
 from tests.conftest import NEW_YORK
-from tests.fakes.slack_api import Call, SlackApiDouble
+from tests.fakes.slack_api import Call, SlackApiDouble, slack_api_double  # noqa: F401  (a fixture)
 
 BOT_TOKEN = "xoxb-1111-2222-testtokennotreal"
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
