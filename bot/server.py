@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
+from datetime import timedelta
 from typing import Protocol
 
 from aiohttp import web
 
 from bot.app import Core, build_core
 from bot.config import Settings
+from bot.metrics import METRICS, Metrics, metrics_endpoint, request_timer
 from bot.outbound import Outbound
 from bot.scheduler import DeliveryScheduler
 
@@ -73,7 +76,8 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 def build_web_app(core: Core, *, extra_outbounds: dict[str, Outbound] | None = None) -> web.Application:
-    app = web.Application(client_max_size=1024 * 1024)
+    app = web.Application(client_max_size=1024 * 1024, middlewares=[request_timer])
+    app[METRICS] = metrics = Metrics()  # before the adapters mount, so they can find it
     adapters = platform_adapters(core)
     outbounds: dict[str, Outbound] = dict(extra_outbounds or {})
     for adapter in adapters:
@@ -81,10 +85,11 @@ def build_web_app(core: Core, *, extra_outbounds: dict[str, Outbound] | None = N
         outbounds[adapter.platform] = adapter.outbound
     if not any(a.platform == "teams" for a in adapters):
         app.router.add_post("/api/messages", _teams_off)
-    scheduler = DeliveryScheduler(core.db, core.engine, outbounds, core.clock,
-                                  tick_seconds=core.settings.tick_seconds)
+    scheduler = DeliveryScheduler(core.db, core.engine, outbounds, core.clock, metrics=metrics,
+                                  tick_seconds=core.settings.tick_seconds, lease=lease_from(core.settings))
     app[CORE], app[SCHEDULER], app[ADAPTERS] = core, scheduler, adapters
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics_endpoint)
 
     async def on_startup(app: web.Application) -> None:
         for adapter in adapters:
@@ -100,6 +105,13 @@ def build_web_app(core: Core, *, extra_outbounds: dict[str, Outbound] | None = N
     app.on_startup.append(on_startup)
     app.on_cleanup.append(on_cleanup)
     return app
+
+
+def lease_from(settings: Settings) -> timedelta:
+    """How long a claimed delivery stays with a replica that stopped answering (`MEND_LEASE_SECONDS`,
+    default 120): the longest a dead replica can delay a reminder. Live replicas renew their leases."""
+    value = getattr(settings, "lease_seconds", None) or os.environ.get("MEND_LEASE_SECONDS") or 120
+    return timedelta(seconds=max(1.0, float(value)))
 
 
 def run_server(settings: Settings, *, host: str, port: int) -> int:
