@@ -351,11 +351,16 @@ class DeliveryScheduler:
         queue_following(session, delivery, now)
 
     def _apply_failure(self, session, delivery: Delivery, error: Exception, now: datetime) -> str:  # type: ignore[no-untyped-def]
-        """Give up (permanent error, too many attempts) or hold the row until the retry; return which."""
+        """Give up or hold the row until the retry; return which.
+
+        A platform's refusal (`DeliveryError`: 429, 503, timeouts) is never given up on unless it is
+        permanent: the row waits exactly Retry-After when the platform says (its own backoff), else backs
+        off 10 s, 20 s, ... up to 5 minutes. Only unexpected errors (a bug) give up after MAX_ATTEMPTS.
+        """
         exc = error if isinstance(error, DeliveryError) else None
         message = str(error) or type(error).__name__
         delivery.last_error = message[:500]
-        if (exc is not None and exc.permanent) or delivery.attempts >= MAX_ATTEMPTS:
+        if (exc is not None and exc.permanent) or (exc is None and delivery.attempts >= MAX_ATTEMPTS):
             delivery.state = "failed"
             delivery.lease_until = None
             queue_following(session, delivery, now)
