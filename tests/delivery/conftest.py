@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import Iterator
+from contextlib import ExitStack
 
 import pytest
 
 from tests.pg import SKIP_REASON, URL_VARIABLE, fresh_database, pg_bin_dir, throwaway_cluster
+
+_SKIPPED_MARK = "PostgreSQL tests skipped"
 
 
 @pytest.fixture(scope="session")
@@ -20,7 +24,13 @@ def postgres_admin_url() -> Iterator[str]:
     bin_dir = pg_bin_dir()
     if bin_dir is None:
         pytest.skip(SKIP_REASON)
-    with throwaway_cluster(bin_dir) as url:
+    with ExitStack() as stack:
+        try:
+            url = stack.enter_context(throwaway_cluster(bin_dir))
+        except (OSError, subprocess.CalledProcessError) as exc:
+            detail = getattr(exc, "stderr", b"") or b""
+            pytest.skip(f"{_SKIPPED_MARK}: {URL_VARIABLE} is not set and a throwaway cluster from {bin_dir} "
+                        f"did not start ({exc}; {detail.decode(errors='replace').strip()[:300]})")
         yield url
 
 
@@ -29,3 +39,12 @@ def pg_url(postgres_admin_url: str) -> Iterator[str]:
     """A fresh, empty database (random name) for one test."""
     with fresh_database(postgres_admin_url) as url:
         yield url
+
+
+def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]
+    """`make test` runs quietly: say out loud when the PostgreSQL tests did not run, and why."""
+    skipped = [r for r in terminalreporter.stats.get("skipped", []) if _SKIPPED_MARK in str(r.longrepr)]
+    if skipped:
+        reason = str(skipped[0].longrepr[2]) if isinstance(skipped[0].longrepr, tuple) else str(skipped[0].longrepr)
+        terminalreporter.write_sep("!", f"{len(skipped)} PostgreSQL tests SKIPPED", yellow=True)
+        terminalreporter.write_line(reason.removeprefix("Skipped: "))
