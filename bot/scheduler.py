@@ -75,6 +75,11 @@ class Outcome:
     error: Exception | None = None
 
 
+def _log_failure(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("a delivery tick failed", exc_info=task.exception())
+
+
 class DeliveryScheduler:
     def __init__(
         self,
@@ -116,11 +121,11 @@ class DeliveryScheduler:
         """Start ticking. Must run inside the running event loop (APScheduler's rule)."""
         self._stopping = False
         self._scheduler = AsyncIOScheduler(timezone="UTC")
-        self._scheduler.add_job(self.tick, "date", run_date=None)  # at once: what fell due while down
+        self._scheduler.add_job(self._tick_job, "date", run_date=None)  # at once: what fell due while down
         # Ticks land on multiples of tick_seconds (wall clock), so one lands on each minute's first second,
         # when cadences (HH:MM) fall due.
         first = math.ceil(time.time() / self.tick_seconds) * self.tick_seconds
-        self._scheduler.add_job(self.tick, "interval", seconds=self.tick_seconds, max_instances=1, coalesce=True,
+        self._scheduler.add_job(self._tick_job, "interval", seconds=self.tick_seconds, max_instances=1, coalesce=True,
                                 misfire_grace_time=None,
                                 start_date=datetime.fromtimestamp(first, tz=self.clock.now().tzinfo))
         self._scheduler.start()
@@ -157,6 +162,16 @@ class DeliveryScheduler:
             )
 
     # --- one tick -------------------------------------------------------------------------------
+    async def _tick_job(self) -> None:
+        """APScheduler's job: start a tick unless one is still delivering, and return at once.
+
+        A busy minute can take longer than the tick interval; the job then skips quietly (APScheduler
+        would log a warning for every overrun), and shutdown never cancels a job mid-await.
+        """
+        if self._stopping or self._tick_lock.locked():
+            return
+        task = asyncio.ensure_future(self.tick())
+        task.add_done_callback(_log_failure)
     async def tick(self) -> int:
         """Claim and deliver everything due now; return how many rows were claimed.
 

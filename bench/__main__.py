@@ -1,0 +1,124 @@
+"""`make bench` (python -m bench [--quick]): Mend's performance goals, measured side by side in one run.
+
+Everything runs on 127.0.0.1 in bounded loops: the Slack Web API double lives in this process, the servers
+are real subprocesses. Prints a Markdown table (docs/PERFORMANCE.md keeps the latest one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import sys
+import tempfile
+from contextlib import ExitStack
+from pathlib import Path
+
+from bench import ack, fanout, standup
+from bench.report import Row, table
+from bench.servers import start_bare_bolt, start_mend
+from bot.app import build_core
+from bot.config import Settings
+from tests.fakes.slack_api import SlackApiDouble
+from tests.pg import URL_VARIABLE, fresh_database, pg_bin_dir, throwaway_cluster
+
+CONCURRENCY = 8
+
+
+async def ack_rows(folder: Path, *, commands: int, warmup: int) -> tuple[list[Row], float]:
+    url = f"sqlite:///{folder / 'ack.db'}"
+    rounds = 2
+    total = warmup + commands
+    core = build_core(Settings(database_url=url, timezone="America/New_York"))
+    await asyncio.to_thread(ack.seed_channels, core.engine, total)
+    core.db.dispose()
+    async with SlackApiDouble() as slack:
+        slack.add_user("U0LEAD", "dana")
+        mend = await start_mend(url, slack.api_url, folder / "ack")
+        bare = await start_bare_bolt(slack.api_url, folder / "ack")
+        try:
+            for server in (mend, bare):
+                await ack.run(server, slack, channels=range(warmup), concurrency=CONCURRENCY)
+            results: dict[str, list[ack.AckResult]] = {"mend": [], "bare-bolt": []}
+            per_round = commands // rounds
+            for r in range(rounds):  # alternate, so both see the same machine weather
+                channels = range(warmup + r * per_round, warmup + (r + 1) * per_round)
+                for server in (mend, bare):
+                    results[server.name].append(
+                        await ack.run(server, slack, channels=channels, concurrency=CONCURRENCY))
+            rss = mend.rss_mb()
+        finally:
+            await mend.stop()
+            await bare.stop()
+    m, b = (ack.AckResult(name, [a for res in results[name] for a in res.acks],
+                          sum(res.seconds for res in results[name]), sum(res.answered for res in results[name]))
+            for name in ("mend", "bare-bolt"))
+    lost = f" ({m.answered}/{commands} answered)" if m.answered < commands else ""
+    return [
+        Row(f"`/mend status` ack p50, {CONCURRENCY} concurrent (ms)", m.p50_ms, b.p50_ms, "≤ 1.2× bare Bolt",
+            m.p50_ms <= 1.2 * b.p50_ms),
+        Row(f"`/mend status` ack p99, {CONCURRENCY} concurrent (ms)", m.p99_ms, b.p99_ms, "< 100 ms",
+            m.p99_ms < 100),
+        Row(f"`/mend status` end-to-end throughput (commands/s){lost}", m.throughput, b.throughput,
+            "≥ 0.8× bare Bolt", m.throughput >= 0.8 * b.throughput and not lost),
+    ], rss
+
+
+async def fanout_rows(folder: Path, *, count: int, postgres: bool) -> tuple[list[Row], float]:
+    rows, rss = [], 0.0
+    targets = [("SQLite", lambda stack: f"sqlite:///{folder / 'fanout.db'}")]
+    if postgres:
+        targets.append(("PostgreSQL", lambda stack: stack.enter_context(fresh_database(_postgres(stack)))))
+    for label, make_url in targets:
+        with ExitStack() as stack:
+            try:
+                url = make_url(stack)
+            except Exception as exc:  # noqa: BLE001 - no PostgreSQL here: say so in the table
+                rows.append(Row(f"fan-out, {label}: not run ({exc.__class__.__name__})", None, None, "", None))
+                continue
+            result = await fanout.run(url, label, folder, count=count)
+        ok = result.delivered == count + 1 and result.repeated == 0
+        rows.append(Row(f"fan-out: {count} check-ins + 1 standup due at once, 30 ms/call, {label} — due → last "
+                        f"post (s); {result.delivered} delivered, {result.repeated} repeated",
+                        result.seconds, None, "< 5 s, none lost or repeated", result.seconds < 5 and ok))
+        rss = max(rss, result.rss_mb)
+    return rows, rss
+
+
+def _postgres(stack: ExitStack) -> str:
+    given = os.environ.get(URL_VARIABLE)
+    if given:
+        return given
+    bin_dir = pg_bin_dir()
+    if bin_dir is None:
+        raise RuntimeError("no PostgreSQL")
+    return stack.enter_context(throwaway_cluster(bin_dir))
+
+
+async def main(quick: bool) -> int:
+    with tempfile.TemporaryDirectory(prefix="mend-bench-") as tmp:
+        folder = Path(tmp)
+        rows, rss_ack = await ack_rows(folder, commands=40 if quick else 400, warmup=8 if quick else 40)
+        fan, rss_fan = await fanout_rows(folder, count=100 if quick else 1000, postgres=not quick)
+        rows += fan
+        s = await asyncio.to_thread(standup.run, folder, actions=200 if quick else 1000)
+        rows.append(Row(f"standup render, one channel with {s.actions} actions (ms); {s.messages} message(s), "
+                        f"{s.blocks} blocks, Block Kit limits {'kept' if s.within_limits else 'BROKEN'}",
+                        s.median_ms, None, "< 50 ms, within limits", s.median_ms < 50 and s.within_limits))
+        rss = max(rss_ack, rss_fan)
+        rows.append(Row("`mend serve` RSS after the load (MB)", rss, None, "< 150 MB", rss < 150))
+    print(f"Mend benchmarks{' (quick)' if quick else ''}: Python {platform.python_version()}, "
+          f"{os.cpu_count()} CPUs, {platform.system()} {platform.release()}\n")
+    print(table(rows))
+    return 0
+
+
+def cli() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small sizes, a few seconds: a smoke test")
+    return asyncio.run(main(parser.parse_args().quick))
+
+
+if __name__ == "__main__":
+    sys.exit(cli())
