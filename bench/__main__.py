@@ -99,10 +99,10 @@ def _postgres(stack: ExitStack) -> str:
 async def main(quick: bool) -> int:
     with tempfile.TemporaryDirectory(prefix="mend-bench-") as tmp:
         folder = Path(tmp)
-        rows, rss_ack = await ack_rows(folder, commands=40 if quick else 400, warmup=8 if quick else 40)
-        fan, rss_fan = await fanout_rows(folder, count=100 if quick else 1000, postgres=not quick)
+        rows, rss_ack = await ack_rows(folder, commands=24 if quick else 400, warmup=4 if quick else 40)
+        fan, rss_fan = await fanout_rows(folder, count=50 if quick else 1000, postgres=not quick)
         rows += fan
-        s = await asyncio.to_thread(standup.run, folder, actions=200 if quick else 1000)
+        s = await asyncio.to_thread(standup.run, folder, actions=100 if quick else 1000)
         rows.append(Row(f"standup render, one channel with {s.actions} actions (ms); {s.messages} message(s), "
                         f"{s.blocks} blocks, Block Kit limits {'kept' if s.within_limits else 'BROKEN'}",
                         s.median_ms, None, "< 50 ms, within limits", s.median_ms < 50 and s.within_limits))

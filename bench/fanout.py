@@ -41,7 +41,7 @@ async def run(database_url: str, label: str, folder: Path, *, count: int, latenc
         slack.delay["*"] = latency
         server = await start_mend(database_url, slack.api_url, folder / label, tick=TICK)
         try:
-            due_epoch = math.ceil((time.time() + 2 * TICK) / TICK) * TICK
+            due_epoch = math.ceil((time.time() + 1.0) / TICK) * TICK
             make_all_due(core.engine, datetime.fromtimestamp(due_epoch, UTC))
             due_at = time.monotonic() + (due_epoch - time.time())
             expected = count + 1
