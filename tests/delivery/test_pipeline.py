@@ -155,3 +155,21 @@ async def test_stop_waits_for_a_tick_in_progress_and_leaves_no_claims(core, cloc
     with core.db.session() as session:
         assert sorted(session.scalars(select(Delivery.state))) == ["pending"] * 5 + ["sent"] * 5
     assert await scheduler.tick() == 0, "a stopped scheduler claims nothing"
+
+
+async def test_an_engine_that_renders_many_at_once_gets_whole_chunks(core, clock):
+    seed_checkins(core.engine, 60, platform="console", tenant="T1", standup=False)
+    make_all_due(core.engine, clock.now())
+    chunks: list[int] = []
+
+    def render_deliveries(ids: list[int]) -> dict[int, list[Reply]]:
+        chunks.append(len(ids))
+        return {i: core.engine.render_delivery(i) for i in ids if i % 2 == 0}  # odd ones: nothing to send
+
+    core.engine.render_deliveries = render_deliveries
+    outbound = SlowOutbound(seconds=0)
+    assert await DeliveryScheduler(core.db, core.engine, {"console": outbound}, clock).tick() == 60
+    assert sorted(chunks) == [10, 25, 25] and len(outbound.sent) == 30
+    with core.db.session() as session:
+        states = dict(session.execute(select(Delivery.state, func.count()).group_by(Delivery.state)).all())
+    assert states == {"sent": 30, "cancelled": 30, "pending": 60}
