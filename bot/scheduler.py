@@ -171,7 +171,10 @@ class DeliveryScheduler:
         if self._stopping or self._tick_lock.locked():
             return
         task = asyncio.ensure_future(self.tick())
+        self._in_flight.add(task)  # a reference, so the task is never collected mid-tick
+        task.add_done_callback(self._in_flight.discard)
         task.add_done_callback(_log_failure)
+
     async def tick(self) -> int:
         """Claim and deliver everything due now; return how many rows were claimed.
 
