@@ -17,6 +17,7 @@ from bot.clock import SimulatedClock
 from bot.config import Settings
 from bot.scheduler import DeliveryScheduler
 from tests.scenarios.teams_transport import teams_transport
+from tests.slack.transport import slack_transport
 
 ZONES = {"dana": "America/New_York", "sam": "America/New_York", "lee": "America/Chicago"}
 
@@ -87,5 +88,5 @@ async def console_transport(database_url: str, clock: SimulatedClock) -> AsyncIt
         await transport.close()
 
 
-# Each entry: (name, async context manager factory taking (database_url, clock)). Other adapters add theirs.
-TRANSPORTS = {"console": console_transport, "teams": teams_transport}
+# Each entry: name -> async context manager factory taking (database_url, clock).
+TRANSPORTS = {"console": console_transport, "teams": teams_transport, "slack": slack_transport}

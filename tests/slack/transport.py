@@ -1,8 +1,8 @@
 """The scenario test's transport for Slack: the same conversation, typed as `/mend`, pressed as buttons.
 
 It drives `mend serve`'s web app with signed requests against the Web API double, and reads back what
-people would see. Register it in tests/scenarios/transports.py (`TRANSPORTS["slack"] = slack_transport`)
-to run the shared scenario through Slack; tests/slack/test_scenario.py runs it meanwhile.
+people would see. tests/scenarios/transports.py registers it as `TRANSPORTS["slack"]`, so the shared scenario
+runs through Slack with only the transport changed.
 """
 
 from __future__ import annotations
