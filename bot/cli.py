@@ -7,8 +7,12 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
+
+if TYPE_CHECKING:
+    from bot.config import Settings
 
 
 def _settings():  # type: ignore[no-untyped-def]
@@ -34,12 +38,30 @@ def cmd_chat(args: argparse.Namespace) -> int:
     return run_chat(_settings(), channel=args.channel, speaker=args.user)
 
 
+def _adapter_configuration_errors(settings: Settings) -> tuple[type[Exception], ...]:
+    """The errors an adapter raises when its settings are incomplete; imported only for adapters that are on."""
+    errors: list[type[Exception]] = []
+    if settings.slack_enabled:
+        from adapters.slack.adapter import SlackConfigurationError
+
+        errors.append(SlackConfigurationError)
+    if settings.teams_credentials or settings.teams_emulator:
+        from adapters.teams.adapter import TeamsConfigurationError
+
+        errors.append(TeamsConfigurationError)
+    return tuple(errors)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from bot.server import run_server
 
     settings = _settings()
     port = args.port if args.port is not None else settings.port
-    return run_server(settings, host=args.host, port=port)
+    try:
+        return run_server(settings, host=args.host, port=port)
+    except _adapter_configuration_errors(settings) as exc:
+        print(f"mend: configuration: {exc}", file=sys.stderr)
+        return 2
 
 
 def cmd_db(args: argparse.Namespace) -> int:

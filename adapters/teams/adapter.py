@@ -36,6 +36,10 @@ APP_TYPES = {"multitenant": "MultiTenant", "singletenant": "SingleTenant",
              "userassignedmsi": "UserAssignedMSI"}
 
 
+class TeamsConfigurationError(ValueError):
+    """Teams credentials are set but incomplete or inconsistent; the message says what to set."""
+
+
 def bot_configuration(settings: Settings) -> SimpleNamespace:
     """The configuration object botbuilder reads (APP_ID, APP_PASSWORD, APP_TENANTID, APP_TYPE).
 
@@ -45,10 +49,10 @@ def bot_configuration(settings: Settings) -> SimpleNamespace:
         return SimpleNamespace(APP_ID=None, APP_PASSWORD=None, APP_TENANTID=None, APP_TYPE="MultiTenant")
     app_type = APP_TYPES.get((settings.microsoft_app_type or "MultiTenant").lower())
     if app_type is None:
-        raise ValueError(f"MICROSOFT_APP_TYPE={settings.microsoft_app_type!r} is not one of "
+        raise TeamsConfigurationError(f"MICROSOFT_APP_TYPE={settings.microsoft_app_type!r} is not one of "
                          "MultiTenant, SingleTenant or UserAssignedMSI")
     if app_type != "MultiTenant" and not settings.microsoft_app_tenant_id:
-        raise ValueError(f"MICROSOFT_APP_TYPE={app_type} needs MICROSOFT_APP_TENANT_ID")
+        raise TeamsConfigurationError(f"MICROSOFT_APP_TYPE={app_type} needs MICROSOFT_APP_TENANT_ID")
     password = settings.microsoft_app_password
     return SimpleNamespace(APP_ID=settings.microsoft_app_id,
                            APP_PASSWORD=password.get_secret_value() if password else None,

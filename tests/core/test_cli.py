@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 from sqlalchemy import create_engine, inspect
 
 from adapters.console.demo import run_demo
@@ -45,6 +46,23 @@ def test_a_bad_timezone_setting_is_a_clear_error(tmp_path, monkeypatch):
                             text=True, timeout=60)
     assert result.returncode == 2
     assert "is not an IANA time zone" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(("settings", "message"), [
+    ({"SLACK_BOT_TOKEN": "xoxb-1111-2222-notreal"}, "SLACK_SIGNING_SECRET is required when SLACK_BOT_TOKEN is set"),
+    ({"MICROSOFT_APP_ID": "00000000-1111-2222-3333-444444444444", "MICROSOFT_APP_PASSWORD": "s3cret-not-real",
+      "MICROSOFT_APP_TYPE": "SingleTenant"}, "MICROSOFT_APP_TYPE=SingleTenant needs MICROSOFT_APP_TENANT_ID"),
+])
+def test_serve_with_an_adapter_half_configured_is_a_one_line_error(tmp_path, settings, message):
+    env = {"PATH": "", "HOME": str(tmp_path), "MEND_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}", **settings}
+    result = subprocess.run([sys.executable, "-m", "bot.cli", "serve", "--port", "0"], env=env, cwd=tmp_path,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    [line] = [x for x in result.stderr.splitlines() if x.startswith("mend:")]
+    assert line.startswith("mend: configuration: ") and message in line
+    for secret in ("xoxb-1111-2222-notreal", "s3cret-not-real"):
+        assert secret not in result.stderr + result.stdout
 
 
 def test_chat_is_an_interactive_channel_with_several_people(tmp_path):
