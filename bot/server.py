@@ -28,7 +28,9 @@ class PlatformAdapter(Protocol):
     """What a chat platform plugs into the server: its routes, its outbound, its own start and stop."""
 
     platform: str
-    outbound: Outbound
+
+    @property
+    def outbound(self) -> Outbound: ...
 
     def mount(self, app: web.Application) -> None: ...
 
