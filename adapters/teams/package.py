@@ -52,35 +52,39 @@ MAX_COMMAND_DESCRIPTION = 128
 
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 
-#: Every command Mend understands, with the one-line hint Teams shows in the compose-box menu.
-#: Each hint names what the command is for and shows the form, because the menu is often the only
-#: documentation a busy advocate reads.
+#: The contract's commands, each with the one-line hint Teams shows beside it in the compose-box menu.
+#: Hints are short and plain (at most :data:`MENU_DESCRIPTION` characters, well under Teams' 128, so the
+#: menu does not cut them off) and show the form where there is one. Mend understands more words than
+#: these (``affected``, ``plan``, ``deadline``, ``edit``, ``approve`` …); the playbook prompts for them at
+#: the step that needs them, and ``help`` lists them all.
 COMMANDS: dict[str, str] = {
-    "help": "Show every command with an example.",
-    "miss": "Open a recovery for something missed: miss Prior-auth renewals for March",
-    "status": "Where this recovery stands: current step, outreach, actions, next check-ins.",
-    "draft": "Draft outreach for patients, families, providers, payers, leadership or team: draft families",
-    "action": "Add a prevention step: action Fix intake checklist @Dana due Friday checkin daily at 09:00",
-    "checkin": "Report progress on an action: checkin A3 on-track|at-risk|blocked|done [note]",
-    "standup": "Post the standup now or schedule it: standup weekdays at 09:00 America/Chicago",
-    "update": "Draft a progress update for the people affected, from what is recorded.",
-    "win": "Record and celebrate a small win: win All March renewals resubmitted",
-    "feedback": "Record feedback from a patient, family or partner: feedback Caller thanked us for the call",
-    "retro": "Run the retrospective: what happened, why, and what changes.",
-    "close": "Close the recovery (use close anyway while actions are still open).",
-    "report": "The recovery report: timeline, outreach, actions, check-ins, feedback, wins, lessons.",
+    "help": "Every command, with an example",
+    "miss": "Open a recovery: miss renewals for 14 patients",
+    "status": "Where the recovery stands now",
+    "draft": "Draft a message: draft patients, families, payers …",
+    "action": "Add a fix with an owner: action Fix the tracker @name due friday",
+    "checkin": "Report progress: checkin A1 on-track, at-risk, blocked or done",
+    "standup": "Post the standup now, or plan it: standup weekdays at 09:00",
+    "update": "Draft a progress update for the people affected",
+    "win": "Record a small win: win 6 renewals resubmitted",
+    "feedback": "Record what a patient, family or partner told you",
+    "retro": "Look back together: what happened, why, what changes",
+    "close": "Close the recovery when its actions are done",
+    "report": "The recovery's full report",
 }
+MENU_DESCRIPTION = 64
 
-#: Teams shows at most ten commands per scope, and Mend has thirteen, so each menu carries the ten that
-#: matter most *where it appears*. Every command still works when typed, and ``help`` lists them all.
+#: Teams shows at most ten commands per scope and the contract has thirteen, so each menu carries the ten
+#: that matter most *where it appears*. Every command still works when typed, and ``help`` lists them all.
 #:
-#: * team and groupChat (where recoveries are run together): the working loop of a recovery, start to
-#:   finish, plus ``retro`` and ``report``. Left out: ``win`` and ``feedback`` (short notes people type
-#:   freely) and ``close`` (final, so better typed deliberately than picked from a menu).
-#: * personal (a one-to-one chat with Mend): drafting, checking in and recording privately. Left out:
-#:   ``standup`` (a channel ritual), ``retro`` (done as a team) and ``close``.
-_TOGETHER = ("help", "miss", "status", "draft", "action", "checkin", "standup", "update", "retro", "report")
-_ONE_TO_ONE = ("help", "miss", "status", "draft", "action", "checkin", "update", "win", "feedback", "report")
+#: * team and groupChat, where a recovery is run together: its working loop from ``miss`` to ``close``
+#:   and ``report``. Left out: ``win`` and ``feedback`` (short notes people type freely) and ``retro``
+#:   (the playbook's last step asks for it, and each retro question says to answer with ``retro``).
+#: * personal, a one-to-one chat with Mend: checking in, drafting and recording privately, and closing a
+#:   recovery kept there. Left out: ``standup`` (a channel ritual), ``retro`` (done as a team) and ``win``
+#:   (a celebration belongs where the team sees it).
+_TOGETHER = ("help", "miss", "status", "draft", "action", "checkin", "standup", "update", "close", "report")
+_ONE_TO_ONE = ("help", "miss", "status", "draft", "action", "checkin", "update", "feedback", "close", "report")
 COMMANDS_BY_SCOPE: dict[str, tuple[str, ...]] = {
     "team": _TOGETHER,
     "personal": _ONE_TO_ONE,

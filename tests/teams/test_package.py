@@ -148,6 +148,26 @@ def test_command_menus_stay_within_teams_limits() -> None:
     assert set(package.COMMANDS) == CONTRACT_COMMANDS
 
 
+def test_every_menu_offers_close_and_the_working_loop() -> None:
+    """A lead closes a recovery from the menu; what is left out of a menu is still typed and in `help`."""
+    menus = {cl["scopes"][0]: [c["title"] for c in cl["commands"]]
+             for cl in build_manifest(APP_ID)["bots"][0]["commandLists"]}
+    loop = {"help", "miss", "status", "draft", "action", "checkin", "update", "close", "report"}
+    for scope, titles in menus.items():
+        assert loop <= set(titles), (scope, loop - set(titles))
+    assert "standup" in menus["team"] and menus["team"] == menus["groupChat"]
+
+
+def test_menu_hints_are_short_plain_and_show_their_own_command() -> None:
+    for word, hint in package.COMMANDS.items():
+        assert len(hint) <= package.MENU_DESCRIPTION == 64, (word, hint)
+        assert hint[0].isupper() and not hint.endswith("."), (word, hint)
+        assert "|" not in hint and "[" not in hint, (word, hint)  # no grammar notation in a menu
+        first = (hint.split(": ", 1)[1] if ": " in hint else "").split()[:1]
+        if first and first[0] in CONTRACT_COMMANDS:  # an example starts with the command it describes
+            assert first[0] == word, (word, hint)
+
+
 def _manifest_with(**changes: Any) -> dict[str, Any]:
     manifest = build_manifest(APP_ID)
     bot = manifest["bots"][0]
