@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,14 +21,18 @@ def _settings():  # type: ignore[no-untyped-def]
         return Settings()
     except ValidationError as exc:
         for error in exc.errors():
-            print(f"mend: configuration: {error['msg']}", file=sys.stderr)
+            variable = ".".join(str(part) for part in error["loc"])
+            message = error["msg"].removeprefix("Value error, ")
+            shown = message if variable.lower() in message.lower() or not variable else f"{variable}: {message}"
+            print(f"mend: configuration: {shown}", file=sys.stderr)
         raise SystemExit(2) from exc
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from adapters.console.demo import run_demo
 
-    return run_demo(database_url=os.environ.get("MEND_DATABASE_URL"))
+    settings = _settings()  # MEND_DATABASE_URL from the environment or .env; else a temporary SQLite file
+    return run_demo(database_url=settings.database_url if "database_url" in settings.model_fields_set else None)
 
 
 def cmd_chat(args: argparse.Namespace) -> int:

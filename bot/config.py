@@ -26,7 +26,8 @@ class Settings(BaseSettings):
     teams_emulator: bool = Field(False, validation_alias="MEND_TEAMS_EMULATOR")
 
     port: int = Field(3000, validation_alias=AliasChoices("PORT", "MEND_PORT"))
-    tick_seconds: float = Field(2.0, validation_alias="MEND_TICK_SECONDS")
+    tick_seconds: float = Field(2.0, gt=0, validation_alias="MEND_TICK_SECONDS")
+    lease_seconds: float = Field(120.0, ge=1, validation_alias="MEND_LEASE_SECONDS")
     playbook: str | None = Field(None, validation_alias="MEND_PLAYBOOK")
 
     @field_validator("timezone")
