@@ -8,10 +8,14 @@ from __future__ import annotations
 import difflib
 import logging
 import uuid
-from datetime import timedelta
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
 
 from bot.clock import Clock
 from bot.commands import CommandSpec, command_table
@@ -24,14 +28,14 @@ from bot.playbook import DEFAULT_PLAYBOOK, Playbook, load_playbook, template_env
 from bot.privacy import describe_findings
 from bot.progress import advance
 from bot.store.db import Database
-from bot.store.models import Action, Delivery, Recovery
+from bot.store.models import Action, Delivery, Recovery, Schedule
 from bot.timefmt import moment
-from bot.views import checkin_reminder, reply, standup_reply, update_due_reminder
+from bot.views import checkin_reminder, reply, update_due_reminder
 
 log = logging.getLogger(__name__)
 
-LATE_AFTER = timedelta(minutes=2)
-RECENT_CHECKIN = timedelta(hours=12)  # a check-in this recent makes the next reminder unnecessary  # a delivery sent later than this after its due time says it is delayed
+LATE_AFTER = timedelta(minutes=2)  # a delivery sent later than this after its due time says it is delayed
+RECENT_CHECKIN = timedelta(hours=12)  # a check-in this recent makes the next reminder unnecessary
 
 
 class Engine:
@@ -124,48 +128,70 @@ class Engine:
         now = self.clock.now()
         with self.db.session() as session:
             delivery = session.get(Delivery, delivery_id)
-            if delivery is None:
-                return []
-            late = None
-            if now - delivery.due_at > LATE_AFTER:
-                tz = self._delivery_tz(session, delivery)
-                late = f"(due at {moment(delivery.due_at, tz)}, delayed: Mend was not running then)"
-            if delivery.kind == "checkin":
-                action = session.get(Action, delivery.action_id) if delivery.action_id else None
-                if action is None or action.status != "open" or action.recovery.status != "open":
-                    return []
-                if action.checkins and now - action.checkins[-1].at < RECENT_CHECKIN:
-                    return []  # the owner answered recently: do not nag
-                return [checkin_reminder(action, now.astimezone(_zone(action.tz)), late)]
-            if delivery.kind == "standup":
-                from bot.commands.standup import channel_recoveries
+            return [] if delivery is None else self._render(session, delivery, now)
 
-                tz = self._delivery_tz(session, delivery)
-                standup = standup_reply(channel_recoveries(session, delivery.scope, delivery.channel), now, tz,
-                                        delivery.channel, self.playbook)
-                if late:
-                    standup = standup.to(context=late, text=standup.text + "\n\n" + late)
-                return [standup]
-            if delivery.kind == "update_due":
-                recovery = session.get(Recovery, delivery.recovery_id) if delivery.recovery_id else None
-                if recovery is None or recovery.status != "open":
-                    return []
-                today = now.astimezone(_zone(recovery.tz)).date()
-                return [update_due_reminder(recovery, late, owed_updates(recovery, today, self.playbook))]
-        log.warning("delivery %s has unknown kind %s", delivery_id, delivery.kind)
+    def render_deliveries(self, ids: Sequence[int]) -> dict[int, list[Reply] | Exception]:
+        """`render_delivery` for many rows at once (the scheduler's chunks): the rows, their actions with
+        check-ins and recoveries, their schedules and the recoveries owed an update are loaded in a few
+        queries, then each row is rendered from the session. A row that fails to render gets its exception;
+        the others are unaffected. Missing rows get []."""
+        now = self.clock.now()
+        out: dict[int, list[Reply] | Exception] = {i: [] for i in ids}
+        with self.db.session() as session:
+            deliveries = list(session.scalars(select(Delivery).where(Delivery.id.in_(list(ids)))))
+            actions = {d.action_id for d in deliveries if d.kind == "checkin" and d.action_id}
+            schedules = {d.schedule_id for d in deliveries if d.schedule_id}
+            recoveries = {d.recovery_id for d in deliveries if d.kind == "update_due" and d.recovery_id}
+            # loaded into the session's identity map, where `_render` finds them without further SQL
+            if actions:
+                session.scalars(select(Action).where(Action.id.in_(actions))
+                                .options(selectinload(Action.checkins), selectinload(Action.recovery))).all()
+            if schedules:
+                session.scalars(select(Schedule).where(Schedule.id.in_(schedules))).all()
+            if recoveries:
+                session.scalars(select(Recovery).where(Recovery.id.in_(recoveries))
+                                .options(selectinload(Recovery.people))).all()
+            for delivery in deliveries:
+                try:
+                    out[delivery.id] = self._render(session, delivery, now)
+                except Exception as exc:
+                    log.exception("delivery %s could not be rendered", delivery.id)
+                    out[delivery.id] = exc
+        return out
+
+    def _render(self, session: Session, delivery: Delivery, now: datetime) -> list[Reply]:
+        late = None
+        if now - delivery.due_at > LATE_AFTER:
+            tz = self._delivery_tz(session, delivery)
+            late = f"(due at {moment(delivery.due_at, tz)}, delayed: Mend was not running then)"
+        if delivery.kind == "checkin":
+            action = session.get(Action, delivery.action_id) if delivery.action_id else None
+            if action is None or action.status != "open" or action.recovery.status != "open":
+                return []
+            if action.checkins and now - action.checkins[-1].at < RECENT_CHECKIN:
+                return []  # the owner answered recently: do not nag
+            return [checkin_reminder(action, now.astimezone(ZoneInfo(action.tz)), late)]
+        if delivery.kind == "standup":
+            from bot.commands.standup import channel_standup
+
+            tz = self._delivery_tz(session, delivery)
+            standup = channel_standup(session, delivery.scope, delivery.channel, now, tz, self.playbook)
+            if late:
+                standup = standup.to(context=late, text=standup.text + "\n\n" + late)
+            return [standup]
+        if delivery.kind == "update_due":
+            recovery = session.get(Recovery, delivery.recovery_id) if delivery.recovery_id else None
+            if recovery is None or recovery.status != "open":
+                return []
+            today = now.astimezone(ZoneInfo(recovery.tz)).date()
+            return [update_due_reminder(recovery, late, owed_updates(recovery, today, self.playbook))]
+        log.warning("delivery %s has unknown kind %s", delivery.id, delivery.kind)
         return []
 
-    def _delivery_tz(self, session, delivery: Delivery) -> str:  # type: ignore[no-untyped-def]
-        from bot.store.models import Schedule
-
+    def _delivery_tz(self, session: Session, delivery: Delivery) -> str:
         if delivery.schedule_id:
             schedule = session.get(Schedule, delivery.schedule_id)
             if schedule is not None:
                 return schedule.tz
         return self.default_tz
 
-
-def _zone(name: str):  # type: ignore[no-untyped-def]
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(name)

@@ -267,7 +267,7 @@ class DeliveryScheduler:
         render_many = getattr(self.engine, "render_deliveries", None)
         if render_many is not None:
             try:
-                many: dict[int, list[Reply]] = render_many([row.id for row in chunk])
+                many: dict[int, list[Reply] | Exception] = render_many([row.id for row in chunk])
                 return [(row, many.get(row.id, [])) for row in chunk]
             except Exception:
                 log.exception("rendering %s deliveries at once failed; rendering one by one", len(chunk))

@@ -11,7 +11,7 @@ from bot.ledger import summary_lines
 from bot.messages import Audience, Button, Field, Reply, Section
 from bot.playbook import Playbook
 from bot.progress import current_step, unmet
-from bot.store.models import Action, Delivery, Recovery
+from bot.store.models import Action, Checkin, Delivery, Recovery
 from bot.timefmt import day, moment, relative_due
 
 CHECKIN_STATES = {
@@ -21,6 +21,7 @@ CHECKIN_STATES = {
     "done": ("Done", "primary", "✅"),
 }
 
+STANDUP_CHECKINS = timedelta(days=1)  # a standup shows the check-ins of the last day
 MAX_LISTED = 25  # items shown per list before summarising; keeps replies inside every platform's limits
 
 
@@ -124,7 +125,9 @@ def step_title(recovery: Recovery, playbook: Playbook | None) -> str:
 
 
 def standup_reply(recoveries: list[Recovery], now: datetime, tz: str, channel: str,
-                  playbook: Playbook | None = None) -> Reply:
+                  playbook: Playbook | None = None, checkins: dict[int, list[Checkin]] | None = None) -> Reply:
+    """`checkins`: the recent check-ins per recovery id (see `channel_recoveries`); read from the actions
+    when not given."""
     today = now
     title = f"Standup — {moment(now, tz)}"
     if not recoveries:
@@ -132,12 +135,13 @@ def standup_reply(recoveries: list[Recovery], now: datetime, tz: str, channel: s
             channel=channel
         )
     sections = []
-    since = now - timedelta(days=1)
+    since = now - STANDUP_CHECKINS
     for recovery in recoveries[:MAX_LISTED]:
         open_actions = [a for a in recovery.actions if a.status == "open"]
         overdue = [a for a in open_actions if a.due < today.date()]
         due_soon = [a for a in open_actions if today.date() <= a.due <= today.date() + timedelta(days=2)]
-        checkins = [c for a in recovery.actions for c in a.checkins if c.at >= since]
+        recent = checkins[recovery.id] if checkins is not None else sorted(
+            (c for a in recovery.actions for c in a.checkins if c.at >= since), key=lambda c: (c.at, c.id))
         wins = [w for w in recovery.wins if w.at >= since - timedelta(days=6)]
         lines = [f"People affected: {affected_summary(recovery)}. Step: {step_title(recovery, playbook)}."]
         lines += summary_lines(recovery, today.date())
@@ -145,10 +149,10 @@ def standup_reply(recoveries: list[Recovery], now: datetime, tz: str, channel: s
             lines.append("Overdue: " + "; ".join(f"{a.ref} {a.title} ({a.owner_name or a.owner})" for a in overdue[:10]))
         if due_soon:
             lines.append("Due soon: " + "; ".join(f"{a.ref} {a.title} ({day(a.due)})" for a in due_soon[:10]))
-        if checkins:
+        if recent:
             lines.append(
                 "Check-ins: "
-                + "; ".join(f"{c.action.ref} {CHECKIN_STATES[c.status][2]} {c.status}" for c in checkins[-10:])
+                + "; ".join(f"{c.action.ref} {CHECKIN_STATES[c.status][2]} {c.status}" for c in recent[-10:])
             )
         if wins:
             lines.append("Wins: " + "; ".join(w.text for w in wins[-3:]))

@@ -50,8 +50,8 @@ async def test_a_busy_minute_is_sent_concurrently_on_the_schedulers_own_threads_
     outbound = SlowOutbound(seconds=0.1)
     scheduler = DeliveryScheduler(core.db, core.engine, {"console": outbound}, clock, worker_id="w")
     threads: set[str] = set()
-    render = core.engine.render_delivery
-    core.engine.render_delivery = lambda i: (threads.add(threading.current_thread().name), render(i))[1]
+    render = core.engine.render_deliveries
+    core.engine.render_deliveries = lambda ids: (threads.add(threading.current_thread().name), render(ids))[1]
     started = time.monotonic()
     assert await scheduler.tick() == 121
     assert time.monotonic() - started < 6.0, "one at a time would take 12 s"
