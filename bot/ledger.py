@@ -55,11 +55,10 @@ def select_people(recovery: Recovery, text: str, playbook: Playbook, form: str) 
     text = text.strip()
     words = text.lower().split()
     if len(words) == 2 and words[0] == "all":
-        audience = words[1]
-        chosen = [p for p in recovery.people if p.audience == audience]
-        if not chosen:
-            raise UserError(f"No {audience[:20]} are in the ledger yet. Count them: `affected 14 patients`.", form)
-        return chosen
+        everyone = [p for p in recovery.people if p.audience == words[1]]
+        if not everyone:
+            raise UserError(f"No {words[1][:20]} are in the ledger yet. Count them: `affected 14 patients`.", form)
+        return everyone
     audiences = pseudonym_audiences(playbook)
     chosen: list[AffectedPerson] = []
     matches = list(_PEOPLE.finditer(text))
