@@ -96,18 +96,29 @@ def _postgres(stack: ExitStack) -> str:
     return stack.enter_context(throwaway_cluster(bin_dir))
 
 
-async def main(quick: bool) -> int:
+PARTS = ("ack", "fanout", "standup")
+
+
+async def main(quick: bool, only: tuple[str, ...] = PARTS) -> int:
+    rows: list[Row] = []
+    rss = 0.0
     with tempfile.TemporaryDirectory(prefix="mend-bench-") as tmp:
         folder = Path(tmp)
-        rows, rss_ack = await ack_rows(folder, commands=24 if quick else 400, warmup=4 if quick else 40)
-        fan, rss_fan = await fanout_rows(folder, count=50 if quick else 1000, postgres=not quick)
-        rows += fan
-        s = await asyncio.to_thread(standup.run, folder, actions=100 if quick else 1000)
-        rows.append(Row(f"standup render, one channel with {s.actions} actions (ms); {s.messages} message(s), "
-                        f"{s.blocks} blocks, Block Kit limits {'kept' if s.within_limits else 'BROKEN'}",
-                        s.median_ms, None, "< 50 ms, within limits", s.median_ms < 50 and s.within_limits))
-        rss = max(rss_ack, rss_fan)
-        rows.append(Row("`mend serve` RSS after the load (MB)", rss, None, "< 150 MB", rss < 150))
+        if "ack" in only:
+            ack_table, rss_ack = await ack_rows(folder, commands=24 if quick else 400, warmup=4 if quick else 40)
+            rows += ack_table
+            rss = max(rss, rss_ack)
+        if "fanout" in only:
+            fan, rss_fan = await fanout_rows(folder, count=50 if quick else 1000, postgres=not quick)
+            rows += fan
+            rss = max(rss, rss_fan)
+        if "standup" in only:
+            s = await asyncio.to_thread(standup.run, folder, actions=100 if quick else 1000)
+            rows.append(Row(f"standup render, one channel with {s.actions} actions (ms); {s.messages} message(s), "
+                            f"{s.blocks} blocks, Block Kit limits {'kept' if s.within_limits else 'BROKEN'}",
+                            s.median_ms, None, "< 50 ms, within limits", s.median_ms < 50 and s.within_limits))
+        if rss:
+            rows.append(Row("`mend serve` RSS after the load (MB)", rss, None, "< 150 MB", rss < 150))
     print(f"Mend benchmarks{' (quick)' if quick else ''}: Python {platform.python_version()}, "
           f"{os.cpu_count()} CPUs, {platform.system()} {platform.release()}\n")
     print(table(rows))
@@ -117,7 +128,10 @@ async def main(quick: bool) -> int:
 def cli() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes, a few seconds: a smoke test")
-    return asyncio.run(main(parser.parse_args().quick))
+    parser.add_argument("--only", action="append", choices=PARTS,
+                        help="run only this measurement (repeatable); all of them by default")
+    args = parser.parse_args()
+    return asyncio.run(main(args.quick, tuple(args.only or PARTS)))
 
 
 if __name__ == "__main__":
