@@ -30,19 +30,23 @@ MENTION = re.compile(r"<@(?P<id>[A-Za-z0-9_:.\-]+)(?:\|(?P<name>[^>]{1,80}))?>|(
 _TEMPLATE_SYNTAX = re.compile(r"\{\{|\}\}|\{%|%\}|\{#|#\}")
 
 
-def check_text(text: str, *, limit: int = MAX_COMMAND) -> str:
-    """Refuse text Mend should not keep: too long, control characters, template syntax."""
+def check_text(text: str, *, limit: int = MAX_COMMAND, form: str | None = None) -> str:
+    """Refuse text Mend should not keep: too long, control characters, template syntax.
+
+    `form` is the right way to write the command, shown with the error (the contract asks every error to)."""
     if len(text) > limit:
         raise UserError(
-            f"That is {len(text):,} characters long; Mend keeps at most {limit:,}. Please shorten it.",
+            f"That is {len(text):,} characters long; Mend keeps at most {limit:,}. Please shorten it.", form
         )
     for ch in text:
         if ch not in "\n\t" and unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co"):
             raise UserError(
-                f"That text contains an invisible control character (U+{ord(ch):04X}). Please retype it as plain text."
+                f"That text contains an invisible control character (U+{ord(ch):04X}). Please retype it as plain text.",
+                form,
             )
     if _TEMPLATE_SYNTAX.search(text):
-        raise UserError("Template markers such as `{{`, `{%` or `{#` are not accepted. Please write it as plain text.")
+        raise UserError("Template markers such as `{{`, `{%` or `{#` are not accepted. Please write it as plain text.",
+                        form)
     return text
 
 
@@ -51,7 +55,7 @@ def free_text(text: str, what: str, form: str) -> str:
     text = " ".join(text.split())
     if not text:
         raise UserError(f"Please add {what}.", form)
-    return check_text(text, limit=MAX_TEXT)
+    return check_text(text, limit=MAX_TEXT, form=form)
 
 
 def split_word(text: str) -> tuple[str, str]:

@@ -129,7 +129,7 @@ def edit(ctx: Context, args: str) -> list[Reply]:
         raise UserError(f"There is no draft for {audience} to edit yet.", f"draft {audience}")
     if current.sent_at:
         raise UserError(f"The draft for {audience} was already sent. Draft a new one to change it.", f"draft {audience}")
-    body = ctx.guard(check_text(text.strip(), limit=3_000))
+    body = ctx.guard(check_text(text.strip(), limit=3_000, form=EDIT_FORM))
     if not body:
         raise UserError("Give the whole new text after the audience.", EDIT_FORM)
     current.body, current.approved_by, current.approved_at = body, None, None
