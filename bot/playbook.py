@@ -10,13 +10,20 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from jinja2 import StrictUndefined, TemplateError
+from jinja2 import StrictUndefined, TemplateError, meta, nodes
 from jinja2.loaders import FileSystemLoader
 from jinja2.sandbox import SandboxedEnvironment
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 PLAYBOOK_DIR = Path(__file__).resolve().parent.parent / "playbooks"
 DEFAULT_PLAYBOOK = PLAYBOOK_DIR / "missed-deadline.yaml"
+
+# What an outreach template may use (bot/commands/outreach.py `_facts` provides exactly these). A template
+# naming anything else would fail only when someone drafts, so `load_playbook` refuses it up front.
+TEMPLATE_VARIABLES = frozenset({
+    "what", "original_deadline", "new_deadline", "explanation", "remedy", "next_update", "contact", "count",
+    "count_text", "affected_summary", "actions", "open_actions", "done_actions", "wins",
+})
 
 # What the engine knows how to check. A step completes when all of its checks hold.
 Check = Literal[
@@ -130,18 +137,23 @@ class PlaybookError(Exception):
         self.problems = problems
 
 
-def _to_python(node: yaml.Node, lines: dict[tuple[str | int, ...], int], path: tuple[str | int, ...]) -> Any:
-    """Turn a composed YAML node into Python values, remembering the line of every path."""
+def _to_python(node: yaml.Node, lines: dict[tuple[str | int, ...], int], path: tuple[str | int, ...],
+               duplicates: list[tuple[tuple[str | int, ...], int]]) -> Any:
+    """Turn a composed YAML node into Python values, remembering the line of every path.
+
+    A key given twice in one mapping is recorded in `duplicates`: YAML would silently keep the last one."""
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
             key = str(key_node.value)
+            if key in result:
+                duplicates.append(((*path, key), key_node.start_mark.line + 1))
             lines[(*path, key)] = key_node.start_mark.line + 1
-            result[key] = _to_python(value_node, lines, (*path, key))
+            result[key] = _to_python(value_node, lines, (*path, key), duplicates)
         return result
     if isinstance(node, yaml.SequenceNode):
-        return [_to_python(item, lines, (*path, i)) for i, item in enumerate(node.value)]
+        return [_to_python(item, lines, (*path, i), duplicates) for i, item in enumerate(node.value)]
     return yaml.SafeLoader(stream="").construct_object(node, deep=True)  # type: ignore[arg-type]
 
 
@@ -162,10 +174,21 @@ def _template_problems(playbook: Playbook, folder: Path, file: str, lines: dict[
         wanted += [(("audiences", name, "translations", lang), path) for lang, path in a.translations.items()]
     wanted.append((("update_template",), playbook.update_template))
     for loc, name in wanted:
+        field = ".".join(map(str, loc))
         try:
             env.get_template(name)
+            source = env.loader.get_source(env, name)[0]  # type: ignore[union-attr]
+            tree = env.parse(source)
         except TemplateError as exc:
-            problems.append(PlaybookProblem(file, _line_for(lines, loc), ".".join(map(str, loc)), str(exc)))
+            problems.append(PlaybookProblem(file, _line_for(lines, loc), field, str(exc)))
+            continue
+        for variable in sorted(meta.find_undeclared_variables(tree) - TEMPLATE_VARIABLES - set(env.globals)):
+            where = min((n.lineno for n in tree.find_all(nodes.Name) if n.name == variable), default=None)
+            problems.append(PlaybookProblem(
+                file, _line_for(lines, loc), field,
+                f"{name}" + (f" line {where}" if where else "") + f": unknown variable '{variable}'; templates "
+                "can use " + ", ".join(sorted(TEMPLATE_VARIABLES)),
+            ))
     return problems
 
 
@@ -186,7 +209,13 @@ def load_playbook(path: str | Path = DEFAULT_PLAYBOOK) -> Playbook:
     if node is None:
         raise PlaybookError([PlaybookProblem(file, 1, "(file)", "the playbook is empty")])
     lines: dict[tuple[str | int, ...], int] = {}
-    data = _to_python(node, lines, ())
+    duplicates: list[tuple[tuple[str | int, ...], int]] = []
+    data = _to_python(node, lines, (), duplicates)
+    if duplicates:
+        raise PlaybookError([
+            PlaybookProblem(file, line, ".".join(map(str, loc)), "this key is given twice; keep one")
+            for loc, line in duplicates
+        ])
     try:
         playbook = Playbook.model_validate(data)
     except ValidationError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -105,3 +106,36 @@ def test_user_text_is_data_not_template_source(chat):
     text = chat.say("/mend draft families")
     assert "call each family ${7*7} and ((7*7))" in text
     assert "49" not in text
+
+
+def test_a_template_naming_an_unknown_variable_fails_at_load_not_at_draft(playbook_copy, capsys):
+    """StrictUndefined alone would only fail when someone drafts; `playbook check` must catch it first."""
+    line = _break(playbook_copy, "template: templates/team.md.j2", "template: templates/team.md.j2")
+    (playbook_copy.parent / "templates" / "team.md.j2").write_text(
+        "Hello team,\n{% for a in actions %}{{ a }}{% endfor %}\nNew date: {{ new_dedline }}\n")
+    with pytest.raises(PlaybookError) as info:
+        load_playbook(playbook_copy)
+    [problem] = info.value.problems
+    assert (problem.file, problem.line, problem.field) == (str(playbook_copy), line, "audiences.team.template")
+    assert "templates/team.md.j2 line 3: unknown variable 'new_dedline'" in problem.message
+    assert main(["playbook", "check", str(playbook_copy)]) == 1
+    assert f"{playbook_copy}:{line}: audiences.team.template: templates/team.md.j2 line 3" in capsys.readouterr().err
+
+
+def test_a_key_given_twice_is_named_with_its_line(playbook_copy):
+    line = _break(playbook_copy, "update_every_days: 3", "update_every_days: 3\nupdate_every_days: 30")
+    with pytest.raises(PlaybookError) as info:
+        load_playbook(playbook_copy)
+    [problem] = info.value.problems
+    assert (problem.line, problem.field) == (line + 1, "update_every_days")
+    assert "given twice" in problem.message
+
+
+def test_templates_get_exactly_the_variables_the_schema_allows():
+    from bot.commands.outreach import _facts
+    from bot.playbook import TEMPLATE_VARIABLES
+    from bot.store.models import Recovery
+
+    recovery = Recovery(what="renewals", tz="UTC", lead="dana")
+    facts = _facts(recovery, "patients", datetime(2026, 11, 26, 15, tzinfo=UTC))
+    assert set(facts) == TEMPLATE_VARIABLES
