@@ -144,7 +144,8 @@ async def test_the_ack_leaves_within_three_seconds_while_slack_answers_slowly(sl
     response = await slack.command("miss prior-auth renewals for 14 patients")
     elapsed = time.monotonic() - started
     assert response.status == 200
-    assert elapsed < 3.0, f"the ack took {elapsed:.2f}s"
+    # Under 3 s is Slack's rule; under 2 s proves the ack waited for no Web API call at all.
+    assert elapsed < 2.0, f"the ack took {elapsed:.2f}s"
     [post] = await slack.api.wait_for("chat.postMessage", timeout=8.0)
     assert "R1 opened" in post.text
     await slack.idle()
@@ -191,7 +192,7 @@ async def test_every_kind_of_request_is_acked_within_three_seconds_while_slack_i
         response = await request
         elapsed = time.monotonic() - started
         assert response.status == 200, kind
-        assert elapsed < 3.0, f"{kind} was acked after {elapsed:.2f}s"
+        assert elapsed < 2.0, f"{kind} was acked after {elapsed:.2f}s: it waited for a Web API call"
     slack.api.delay.clear()
     await slack.idle(timeout=15)
     assert any(c.method == "chat.update" for c in slack.api.calls) and slack.api.calls_to("views.publish")

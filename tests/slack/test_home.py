@@ -85,3 +85,16 @@ async def test_a_note_from_home_is_recorded_and_the_home_refreshed(slack):
     with slack.core.db.session() as session:
         assert [(c.status, c.note) for c in session.scalars(select(Checkin))] == [("blocked", "no tracker access yet")]
     assert "last check-in 🔴 blocked" in refreshed[-1].text
+
+
+async def test_home_in_another_workspace_shows_nothing_from_this_one(slack):
+    """The same user id in a second workspace (Enterprise Grid shares ids) sees only that workspace's work."""
+    await setup(slack)
+    home = await open_home(slack, "U2", team="T2")
+    assert home.params["user_id"] == "U2"
+    text = home.text
+    assert "None. Thank you!" in text
+    for leaked in ("A1", "R1", "prior-auth", "renewal dates", "#renewals"):
+        assert leaked not in text, leaked
+    values = [e["value"] for b in home.params["view"]["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert values == []
