@@ -25,6 +25,7 @@ from botframework.connector.auth import AuthenticateRequestResult
 from adapters.teams.guard import Refused, is_loopback, read_activity
 from adapters.teams.outbound import TeamsOutbound
 from adapters.teams.people import TeamsPeople
+from adapters.teams.presses import CardPresses
 from adapters.teams.references import References
 from adapters.teams.turn import TurnHandler
 from bot.app import Core
@@ -76,12 +77,15 @@ class TeamsAdapter:
         app_id = settings.microsoft_app_id if self.authenticated else ""
         self.outbound = TeamsOutbound(self.cloud, references, people, app_id=app_id or "",
                                       loopback_only=not self.authenticated)
-        self.turns = TurnHandler(core.engine, people, references, self.outbound, emulator=self.emulator)
+        self.presses = CardPresses(core.db, core.clock)
+        self.turns = TurnHandler(core.engine, people, references, self.outbound, self.presses,
+                                 emulator=self.emulator)
 
     def mount(self, app: web.Application) -> None:
         app.router.add_post("/api/messages", self.handle)
 
     async def start(self) -> None:
+        await self.presses.forget_old()
         mode = ("authenticated" if self.authenticated
                 else "emulator (loopback only)" if self.emulator else "off")
         log.info("Teams adapter ready at /api/messages: %s", mode)

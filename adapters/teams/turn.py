@@ -5,8 +5,9 @@ Where each reply goes:
 - `PRIVATE` (errors, privacy notices) is also a reply in the conversation. Teams has no ephemeral messages
   for bots in channels, and a 1:1 chat works only for people who installed Mend personally; these notices
   are short and never repeat what was masked, so the thread is the place for them;
-- `SOURCE` (a check-in answered with a card button) updates that card in place, without buttons, so it
-  cannot be answered twice; if the update fails, the answer is posted as a reply instead;
+- `SOURCE` (a check-in answered with a card button) updates that card in place, without buttons; if the
+  update fails, the answer is posted as a reply instead. A second press of the same card (a double click,
+  a client still showing the old card) records nothing and is told so (`presses`);
 - a reply for another channel (a recovery elsewhere) is a proactive post there, through the outbound;
 - `DIRECT` in this conversation mentions its person.
 
@@ -26,6 +27,7 @@ from msrest.exceptions import ClientException
 from adapters.teams.connector import connector_of, delivery_error
 from adapters.teams.outbound import TeamsOutbound
 from adapters.teams.people import TeamsPeople
+from adapters.teams.presses import ALREADY_ANSWERED, CardPresses
 from adapters.teams.references import References, reference_of
 from adapters.teams.render import NO_TENANT, WELCOME, Message, render, to_activity
 from adapters.teams.translate import (
@@ -47,11 +49,12 @@ log = logging.getLogger(__name__)
 
 class TurnHandler:
     def __init__(self, engine: Engine, people: TeamsPeople, references: References,
-                 outbound: TeamsOutbound, *, emulator: bool) -> None:
+                 outbound: TeamsOutbound, presses: CardPresses, *, emulator: bool) -> None:
         self.engine = engine
         self.people = people
         self.references = references
         self.outbound = outbound
+        self.presses = presses
         self.emulator = emulator
 
     async def on_turn(self, context: TurnContext, body: dict[str, Any]) -> None:
@@ -92,7 +95,14 @@ class TurnHandler:
         command = to_command(body, tenant, people)
         if command is None:
             return
+        press = self.presses.key(scope, body)
+        if press is not None and not await self.presses.claim(press, scope):
+            log.info("Teams card %s was pressed again; its first answer stands", body.get("replyToId"))
+            await self._reply(context, body, Reply(text=ALREADY_ANSWERED, audience=Audience.PRIVATE, kind="error"))
+            return
         replies = await asyncio.to_thread(self.engine.handle, command)
+        if press is not None and all(r.kind == "error" for r in replies):
+            await self.presses.release(press)  # nothing was recorded: the card can still be answered
         for reply in replies:
             await self._deliver(context, body, command, reply)
 

@@ -247,3 +247,31 @@ async def test_tenants_sharing_a_conversation_id_never_see_each_other(http, conn
         recoveries = s.scalars(select(Recovery).order_by(Recovery.id)).all()
         assert [(r.scope, r.ref) for r in recoveries] == [("teams:tenant-a", "R1"), ("teams:tenant-b", "R1")]
         assert s.scalars(select(Action.status)).all() == ["open"]  # tenant b could not check in on A1
+
+
+async def test_a_second_press_of_the_same_card_records_nothing_and_says_so(teams, teams_core, http, clock,
+                                                                         connector):
+    """A double click, or a teammate whose Teams still shows the card with its buttons."""
+    reminder = await remind_sam(teams, http, clock)
+    await teams.press("Sam", reminder, "checkin A1 on-track")
+    answered = connector.message(CHANNEL, reminder.id)
+    again = await teams.press("Dana", reminder, "checkin A1 blocked")  # the old card, still with buttons
+    assert [p.kind for p in again] == ["reply"]
+    assert "already answered" in readable(again[0]) and "blocked" not in readable(again[0])
+    assert connector.message(CHANNEL, reminder.id) == answered, "the card keeps its first answer"
+    with teams_core.db.session() as s:
+        assert [(c.status, c.by_user) for c in s.scalars(select(Checkin))] == [("on-track", teams.member("Sam").aad)]
+    assert not [p for p in connector.posted if "A1 is blocked" in p.text], "the team was not told it is blocked"
+
+
+async def test_a_press_the_engine_refuses_leaves_the_card_answerable(teams, teams_core, http, clock, connector):
+    reminder = await remind_sam(teams, http, clock)
+    connector.fail(404, kinds=("update",))
+    # A press whose words the engine refuses (no such action) records nothing, so it does not use up the card.
+    body = teams.activity("Lee", None, value={"mend": "checkin A9 done"}, reply_to=reminder.id)
+    status, refused = await teams.post(body)
+    assert status == 200 and "can't find action A9" in "\n".join(readable(p) for p in refused)
+    posted = await teams.press("Sam", reminder, "checkin A1 done")
+    assert "Check-in recorded: A1" in "\n".join(readable(p) for p in posted)
+    with teams_core.db.session() as s:
+        assert s.scalars(select(Checkin.status)).all() == ["done"]
