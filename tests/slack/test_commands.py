@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from adapters.slack.modals import miss_modal
 from bot.messages import Command, Source
-from bot.store.models import Action, Checkin, Person, Recovery, Schedule
+from bot.store.models import Action, Checkin, Feedback, Person, Recovery, Schedule, Win
 from tests.slack.conftest import BOT_USER, visible
 
 
@@ -53,6 +53,8 @@ async def test_every_contract_command_through_the_slash_command(slack):
 
     assert "A win for R1" in await slack.say("win first 6 renewals resubmitted")
     assert "phone call" in await slack.say("feedback a family asked for a phone call")
+    assert [w.text for w in _rows(core, Win)] == ["first 6 renewals resubmitted"]
+    assert [f.text for f in _rows(core, Feedback)] == ["a family asked for a phone call"]
     update = await slack.say("update")
     assert "first 6 renewals resubmitted" in update
 
