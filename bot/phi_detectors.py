@@ -47,13 +47,16 @@ PLACEHOLDER = re.compile("|".join(re.escape(placeholder) for placeholder, _ in K
 # Never identifiers: Slack mentions/channels/specials, money, percentages (a match wholly inside is dropped).
 PROTECTED = re.compile(r"<[@#!][^<>\n]{0,120}>|\$\s?[0-9][0-9,]*(?:\.[0-9]+)?|[0-9]+(?:\.[0-9]+)?\s?%")
 
-_STOP = r"(?:(?:[:#=]|no\.?|num(?:ber)?|is|was|id|of)[\s:#=.]*)"  # filler between a cue and its value
+_STOP = r"(?:(?:[:#=]|no\.?|num(?:ber)?|is|was|id|of|es|de|nro\.?|n[úu]m(?:ero)?)[\s:#=.]*)"  # cue ... value
 _ID = r"(?<![\w\[\]/.-])[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?![\w\[\]/@]|\.[0-9]|-[0-9A-Za-z])"
 _N = r"(?:\s+(?:id|\#|number|no\.?))"  # optional "ID", "#", "number" after a cue word
 _CONTEXT_CUES = {
-    "medical record number": rf"MRN|MR\#|(?:medical\s+)?record{_N}?|chart{_N}?|patient{_N}|acc(?:oun)?t{_N}?",
-    "member ID": rf"(?:member|subscriber|policy|medicaid|medicare){_N}?|(?:insurance|group|plan){_N}|MBI",
-    "claim number": rf"(?:claim|(?:prior\s+)?auth(?:orization)?|reference|case|appeal){_N}?|PA\s+\#|ref\b",
+    "medical record number": rf"MRN|MR\#|(?:medical\s+)?record{_N}?|chart{_N}?|patient{_N}|acc(?:oun)?t{_N}?"
+    r"|expediente|historia\s+cl[íi]nica",
+    "member ID": rf"(?:member|subscriber|policy|medicaid|medicare){_N}?|(?:insurance|group|plan){_N}|MBI"
+    r"|afiliad[oa]|miembro|p[óo]liza",
+    "claim number": rf"(?:claim|(?:prior\s+)?auth(?:orization)?|reference|case|appeal){_N}?|PA\s+\#|ref\b"
+    r"|reclamo|reclamaci[óo]n|autorizaci[óo]n|apelaci[óo]n|referencia",
 }
 _CONTEXT = [
     (kind, re.compile(rf"(?<![\w\[\]])(?P<cue>(?i:{cues}))(?![A-Za-z])[\s:#=.]*{_STOP}*(?P<id>{_ID})"))
@@ -73,7 +76,8 @@ _DIGIT_RUN = re.compile(r"[0-9](?:[0-9\s().+/-]*[0-9])?")
 PHONE_CORE = re.compile(r"[+(0-9].*[0-9)]", re.S)
 _SSN_SHAPE = re.compile(r"(?<![\w\[\]-])[0-9]{3}-[0-9]{2}-[0-9]{4}(?![\w\[\]]|-[0-9])")
 _SSN_CUE = re.compile(
-    r"(?<![\w\[\]])(?P<cue>(?i:SSN|SS\#|social\s+security(?:\s+(?:number|no\.?|\#))?|social))(?![A-Za-z])"
+    r"(?<![\w\[\]])(?P<cue>(?i:SSN|SS\#|social\s+security(?:\s+(?:number|no\.?|\#))?|seguro\s+social|social))"
+    r"(?![A-Za-z])"
     r"(?P<fill>[\s:#,(-]*(?:(?i:is|was|no\.?|number|ending(?:\s+in)?|last\s+(?:4|four)(?:\s+digits)?"
     r"(?:\s+(?:is|are))?)[\s:#,(-]*){0,3})"
     r"(?<![0-9])(?P<id>[0-9]{3}[\s-]?[0-9]{2}[\s-]?[0-9]{4}|[0-9]{4})(?![\w\[\]]|-[0-9])"
@@ -83,17 +87,25 @@ _MONTH = (
     r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
     r"|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
 )
+_MES = r"(?:enero|febrero|marzo|abril|mayo|junio|julio|agosto|se?ptiembre|octubre|noviembre|diciembre)"
 _DATE = (
     rf"(?<![\w\[\]/.-])(?:[0-9]{{1,2}}[/.-][0-9]{{1,2}}[/.-](?:[0-9]{{4}}|[0-9]{{2}})"
     rf"|[0-9]{{4}}[-/][0-9]{{1,2}}[-/][0-9]{{1,2}}"
     rf"|(?i:{_MONTH})\.?\s+[0-9]{{1,2}}(?:st|nd|rd|th)?,?\s+[0-9]{{4}}"
     rf"|[0-9]{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?i:{_MONTH})\.?,?\s+[0-9]{{4}}"
-    rf"|(?i:{_MONTH})\.?,?\s+[0-9]{{4}})(?![\w\[\]/]|[.-][0-9])"
+    rf"|(?i:{_MONTH})\.?,?\s+[0-9]{{4}}"
+    rf"|[0-9]{{1,2}}\s+de\s+(?i:{_MES})\s+(?:de|del)\s+[0-9]{{4}})(?![\w\[\]/]|[.-][0-9])"
 )
-_DOB_CUE = r"(?i:DOB|D\.O\.B\.?|date\s+of\s+birth|birth\s?date|birthday|born(?:\s+on)?)"
+_DOB_CUE = (
+    r"(?i:DOB|D\.O\.B\.?|date\s+of\s+birth|birth\s?date|birthday|born(?:\s+on)?"
+    r"|fecha\s+de\s+nacimiento|nacid[oa](?:\s+el)?|naci[óo](?:\s+el)?|cumpleaños)"
+)
 _DOB_AFTER = re.compile(rf"(?<![\w\[\]])(?P<cue>{_DOB_CUE})(?P<fill>[^\[\]\n.!?;]{{0,30}}?)(?P<id>{_DATE})")
 _DOB_BEFORE = re.compile(rf"(?P<id>{_DATE})\s*\(?\s*(?P<cue>{_DOB_CUE})(?![\w\[\]])")
-_DEADLINE_WORDS = re.compile(r"(?i)\b(?:due|by|deadline|until|before|after|expires?|renew\w*)\b")
+_DEADLINE_WORDS = re.compile(
+    r"(?i)\b(?:due|by|deadline|until|before|after|expires?|renew\w*|vence\w*|vencimiento|plazo|hasta|antes"
+    r"|después|renovaci[óo]n)\b"
+)
 
 _EMAIL = re.compile(
     r"(?<![\w\[\].+%-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![\w\[\]@])"
@@ -125,7 +137,10 @@ _NOT_NAMES = (
     "Please Thanks Monday Tuesday Wednesday Thursday Friday Saturday Sunday Today Tomorrow Yesterday "
     "One Two Three Four Five Six Seven Eight Nine Ten First Second Third Next Last Prior Appeal Appeals "
     "Claim Claims Referral Referrals Auth Authorization Renewal Deadline Recovery Action Notes Note Letter "
-    "Letters Meeting Call Calls Email Phone Address Medicaid Medicare Insurance Team Teams Slack Mend"
+    "Letters Meeting Call Calls Email Phone Address Medicaid Medicare Insurance Team Teams Slack Mend "
+    "Manager Managers Director Analyst Specialist Supervisor Nurse Nurses Doctor Worker Staff "
+    "Paciente Pacientes Familia Familias Cliente Clientes Servicios Atención Equipo Lunes Martes Miércoles "
+    "Jueves Viernes Sábado Domingo Hoy Mañana"
 )
 _WORD = (
     rf"(?!(?:{'|'.join(_NOT_NAMES.split())})\b)(?!{_MONTH}\.?\s+[0-9\[])"
@@ -135,14 +150,16 @@ _PARTICLES = r"(?:(?:de|del|della|da|di|dos|van|von|der|den|le|la|bin|ibn|al|el)
 _NAME = re.compile(
     r"(?<![\w\[\]])(?P<cue>(?i:patient|member|client|son|daughter|mother|father|mom|dad|wife|husband|"
     r"sister|brother|spouse|partner|parent|guardian|grandmother|grandfather|grandson|granddaughter|"
-    r"child|baby|caregiver|name\s+is)|Mrs?\.|Mrs?|Ms\.?|Miss|Mx\.?)"
-    r"(?:\s*[:,(]\s*|\s+(?:(?i:named|called|of)\s+)?)"
+    r"child|baby|caregiver|name\s+is|paciente|afiliad[oa]|hij[oa]|madre|padre|mam[áa]|pap[áa]|espos[oa]|"
+    r"herman[oa]|abuel[oa]|niet[oa]|tutora?|cuidadora?|se\s+llama|nombre\s+es)"
+    r"|Mrs?\.|Mrs?|Ms\.?|Miss|Mx\.?|Srta\.?|Sra\.?|Sr\.?|Dña\.?|Doña)"
+    r"(?:\s*[:,(]\s*|\s+(?:(?i:named|called|of|llamad[oa])\s+)?)"
     rf"(?P<id>{_WORD}(?:\s+(?:[{_UPPER}]\.\s+)?{_PARTICLES}{_WORD}){{0,3}})"
 )
 # "Jamal Harris, DOB ...": a full name right before an identifier cue is the patient's.
 _NAME_BEFORE = re.compile(
     rf"(?<![\w\[\]])(?P<id>{_WORD}(?:\s+(?:[{_UPPER}]\.\s+)?{_PARTICLES}{_WORD}){{1,3}})[,;:]?\s*[(-]?\s*"
-    rf"(?P<cue>{_DOB_CUE}|(?i:MRN|SSN|member\s+id)(?![A-Za-z]))(?=[\s:#.]*(?:[0-9]|(?i:{_MONTH})))"
+    rf"(?P<cue>{_DOB_CUE}|(?i:MRN|SSN|member\s+id)(?![A-Za-z]))(?=[\s:#.]*(?:[0-9]|(?i:{_MONTH}|{_MES})))"
 )
 
 

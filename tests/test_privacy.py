@@ -19,8 +19,8 @@ PLACEHOLDER = re.compile(r"\[(?:phone|email|DOB|SSN|MRN|member ID|claim #|addres
 
 
 def fragments(identifier: str) -> list[str]:
-    """The letter and digit runs of an identifier; none may survive masking."""
-    return re.findall(r"[A-Za-z0-9]+", identifier)
+    """The letter and digit runs of an identifier (accented letters too); none may survive masking."""
+    return re.findall(r"[^\W_]+", identifier)
 
 
 def assert_masked(text: str, identifier: str, placeholder: str, kind: str) -> Masked:
@@ -75,6 +75,14 @@ KIND_CASES = [
     ("mother of Ana Maria de la Cruz asked for an update", "Ana Maria de la Cruz", "[name]", "name"),
     ("member John Q. Public is waiting on the payer", "John Q. Public", "[name]", "name"),
     ("a long number 123456789012 with no label", "123456789012", "[MRN]", "medical record number"),
+    # Spanish cues: notes and edited drafts for families who prefer Spanish
+    ("la paciente María López llamó", "María López", "[name]", "name"),
+    ("Sra. Peña-Ortiz pidió una llamada", "Peña-Ortiz", "[name]", "name"),
+    ("fecha de nacimiento: 14/03/1961", "14/03/1961", "[DOB]", "date of birth"),
+    ("nació el 3 de marzo de 1984", "3 de marzo de 1984", "[DOB]", "date of birth"),
+    ("número de afiliado W77310942", "W77310942", "[member ID]", "member ID"),
+    ("expediente 0044812 actualizado", "0044812", "[MRN]", "medical record number"),
+    ("número de seguro social 219099999", "219099999", "[SSN]", "Social Security number"),
 ]
 
 
@@ -115,6 +123,9 @@ def test_cue_backed_kind_wins_over_a_bare_long_number() -> None:
         "DOB verification is due 2026-12-01 for Patient 4",
         "patients Maria and Jose",  # plural cue: not a single person's name (known limit, see docs)
         "Dr. Alvarez signed the letter of medical necessity",
+        "Lo sentimos. La nueva fecha es el viernes 27 de noviembre de 2026.",  # Mend's own Spanish drafts
+        "Paciente 3 y Familia 2 prefieren una llamada en español",
+        "Sr. Manager Kim approved the plan",  # a job title after an honorific is not a name
     ],
 )
 def test_mends_own_words_pass_through(text: str) -> None:
@@ -268,7 +279,7 @@ def original_spans(text: str, masked: str) -> list[tuple[int, int]] | None:
     return None if found is None else [found.span(i) for i in range(1, (found.lastindex or 0) + 1)]
 
 
-def test_corpus_precision_and_recall() -> None:
+def test_corpus_precision_and_recall(capsys: pytest.CaptureFixture[str]) -> None:
     entries = yaml.safe_load(CORPUS.read_text())
     with_ids = [e for e in entries if e.get("identifiers")]
     assert len(entries) >= 60 and 0.4 <= len(with_ids) / len(entries) <= 0.6
@@ -280,12 +291,10 @@ def test_corpus_precision_and_recall() -> None:
         spans = original_spans(text, masked)
         assert spans is not None, f"cannot align {masked!r} with {text!r}"
         wanted = [(text.index(i), text.index(i) + len(i)) for i in listed]
-        for identifier in listed:
+        for identifier, (w_start, w_end) in zip(listed, wanted, strict=True):
             total += 1
-            if not any(
-                re.search(rf"(?<![A-Za-z0-9]){re.escape(part)}(?![A-Za-z0-9])", masked)
-                for part in fragments(identifier)
-            ):
+            # recalled: every letter and digit of it lies under a placeholder
+            if all(any(s <= at < e for s, e in spans) for at in range(w_start, w_end) if text[at].isalnum()):
                 recalled += 1
             else:
                 misses.append(f"{identifier!r} in {masked!r}")
@@ -297,6 +306,8 @@ def test_corpus_precision_and_recall() -> None:
                 misses.append(f"false positive {text[start:end]!r} in {text!r}")
     recall = recalled / total
     precision = true_spans / (true_spans + false_spans)
-    print(f"PHI corpus: precision={precision:.3f} recall={recall:.3f} over {total} identifiers")
+    with capsys.disabled():  # shown in every run, not only with -s: the issue asks for the figures
+        print(f"\nPHI corpus: precision={precision:.3f} recall={recall:.3f} over {total} identifiers "
+              f"in {len(entries)} sentences ({len(with_ids)} with identifiers)")
     assert recall == 1.0, misses
     assert precision >= 0.9, misses
