@@ -56,15 +56,27 @@ async def test_identifiers_are_masked_in_storage_and_every_post(chat, core, cloc
         chat.say("/mend draft patients"),
         chat.say("/mend draft payers"),
         chat.say(f"/mend edit payers We are sorry about {phrase}. Next update soon."),
+        chat.say("/mend approve payers", as_user="sam"),
+        chat.say("/mend sent payers to all by email"),
+        chat.say("/mend language Patient 1 spanish"),
+        chat.say("/mend draft patients es"),
+        chat.say(f"/mend edit patients es Lo sentimos: {phrase}."),
+        chat.say("/mend ledger"),
         chat.say("/mend update"),
         chat.say("/mend status"),
         chat.say("/mend standup now"),
+        chat.say("/mend standup daily at 09:15"),
         chat.say("/mend report"),
     ]
-    clock.set(datetime(2026, 11, 24, 9, 30, tzinfo=NY))
+    clock.set(datetime(2026, 11, 24, 9, 30, tzinfo=NY))  # the check-in reminder and the scheduled standup
+    await scheduler.tick()
+    clock.set(datetime(2026, 11, 26, 10, 0, tzinfo=NY))  # the update promised three days on
     await scheduler.tick()
     posted += [r.text for r in outbound.sent]
-    assert outbound.sent, "the check-in reminder was delivered"
+    titles = [r.title or "" for r in outbound.sent]
+    assert any(t.startswith("Check-in: A1") for t in titles), titles
+    assert any(t.startswith("Standup") for t in titles), titles
+    assert any(t.startswith("Update due: R1") for t in titles), titles
     everything = "\n".join(posted) + "\n".join(r.text for r in chat.history)
     assert secret not in everything
     assert secret not in all_stored_text(core)
