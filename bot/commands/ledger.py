@@ -34,7 +34,8 @@ def reached(ctx: Context, args: str) -> list[Reply]:
         person.reached, person.reached_at, person.channel = True, ctx.now, channel
         person.attempts += 1
         person.last_attempt_at = ctx.now
-    names = ", ".join(pseudonym(p, ctx.playbook) for p in people[:10]) + (" …" if len(people) > 10 else "")
+    names = ", ".join(pseudonym(p, ctx.playbook) for p in people[:10]) + (
+        f" and {len(people) - 10} more" if len(people) > 10 else "")
     ctx.event(recovery, "reached", f"reached {names} by {channel}")
     return [reply(f"{recovery.ref}: reached", Section(
         text=f"Recorded: {names} reached by {channel}.\n" + "\n".join(summary_lines(recovery, ctx.today()))))]

@@ -188,7 +188,8 @@ def sent(ctx: Context, args: str) -> list[Reply]:
         person.channel = channel or person.channel or "letter"
         person.next_update_on = promised
     current.sent_at, current.sent_by = ctx.now, ctx.actor
-    names = ", ".join(pseudonym(p, ctx.playbook) for p in people[:8]) + (" …" if len(people) > 8 else "")
+    names = ", ".join(pseudonym(p, ctx.playbook) for p in people[:8]) + (
+        f" and {len(people) - 8} more" if len(people) > 8 else "")
     ctx.event(recovery, "sent", f"sent the {audience} message to {len(people)} people" + (f" ({names})" if names else ""))
     text = f"Marked sent to {len(people)} {audience}" + (f": {names}" if names else "") + "."
     if promised:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 
 import pytest
 from sqlalchemy import create_engine, inspect
@@ -14,11 +15,17 @@ from bot.cli import main
 
 def test_demo_shows_every_stage_and_succeeds(tmp_path):
     lines: list[str] = []
+    started = time.monotonic()
     assert run_demo(lines.append, database_url=f"sqlite:///{tmp_path / 'demo.db'}") == 0
+    assert time.monotonic() - started < 30, "the contract's demo runs in under 30 seconds"
     text = "\n".join(lines)
     for stage in [
         "R1 opened",  # the miss acknowledged
         "draft for patients", "draft for payers",  # outreach
+        "@sam › /mend approve patients", "Approved by sam",  # approved by someone other than the author
+        "Marked sent to 14 patients", "1 of 14 patients reached",  # the ledger
+        "“Mrs. [name] asked for a phone call instead of a letter, at [phone]”",  # PHI masked
+        "(only dana can see this)\n  I masked a name and a phone number",  # and the author told privately
         "A1 added to R1", "A2 added to R1",  # two prevention actions with owners
         "(direct message to @sam)", "how is A1 going",  # a check-in reminder fired
         "A1 Add every renewal date to the shared tracker: on track",  # and answered
@@ -27,6 +34,8 @@ def test_demo_shows_every_stage_and_succeeds(tmp_path):
         "# R1: prior-auth renewals", "R1 closed",
     ]:
         assert stage in text, stage
+    for typed in ("Alvarez", "555-201-3344"):  # only in the line dana typed, never in what Mend says or keeps
+        assert text.count(typed) == 1, typed
     assert "Demo finished" in text and ", 0 errors" in text
 
 
