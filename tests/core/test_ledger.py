@@ -156,3 +156,27 @@ def test_wins_are_celebrated_with_counts(chat):
     chat.say("/mend reached Patient 1-3 by phone")
     text = chat.say("/mend win three families called back")
     assert "That's 1 win on the way back; 3 of 14 patients reached" in text
+
+
+def test_whoever_edited_a_draft_last_is_its_author_and_cannot_approve_it(chat, core):
+    open_recovery(chat)
+    chat.say("/mend deadline friday")
+    chat.say("/mend draft patients")
+    body = ("We are sorry. What happened: we missed the renewal date. What we are doing: we sent it again today. "
+            "New date: Friday. Next update: Thursday. Questions? Contact Dana.")
+    assert "An edit needs a new approval" in chat.say(f"/mend edit patients {body}", as_user="sam")
+    assert "someone other than its author" in chat.say("/mend approve patients", as_user="sam")
+    assert "Approved by dana" in chat.say("/mend approve patients")
+    with core.db.session() as s:
+        draft = s.scalars(select(Outreach)).one()
+        assert (draft.drafted_by, draft.approved_by, draft.body) == ("sam", "dana", body)
+
+
+def test_a_spanish_draft_is_checked_in_spanish():
+    playbook = load_playbook()
+    assert missing_elements("Lo sentimos. Qué pasó: olvidamos la fecha.", "es", playbook) == [
+        "what is being done to make it right", "the new realistic deadline", "when the next update comes",
+        "whom to contact"]
+    dense = ("La documentación administrativa correspondiente permaneció insuficientemente conciliada, "
+             "ocasionando consecuencias organizativas considerablemente desfavorables e imprevisibles.")
+    assert not reading_level(dense, "es", playbook.reading_grade_max).ok
