@@ -95,9 +95,10 @@ class Engine:
                 for mention in command.mentions:
                     ctx.remember(mention)
             replies = spec.handler(ctx, rest)
-            session.flush()
-            replies += self._progress(ctx)
-            if not spec.writes:
+            if spec.writes:  # only a write can change what the playbook's checks see
+                session.flush()
+                replies += self._progress(ctx)
+            else:
                 session.rollback()
         if ctx.findings:
             replies.append(Reply(text=describe_findings(ctx.findings), title="Privacy", audience=Audience.PRIVATE,

@@ -144,6 +144,8 @@ def cancel_pending(session: Session, *, recovery: Recovery, kind: str) -> None:
 
 def pending_for(session: Session, *, scope: str, channel: str | None = None, action_ids: list[int] | None = None,
                 kinds: tuple[str, ...] = ()) -> list[Delivery]:
+    if action_ids is not None and not action_ids:
+        return []
     query = select(Delivery).where(Delivery.scope == scope, Delivery.state == "pending").order_by(Delivery.due_at)
     if channel is not None:
         query = query.where(Delivery.channel == channel)

@@ -32,7 +32,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def create_db_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        # A pool as large as the threads that use it (commands, the scheduler's renders): a smaller one
+        # would open and close an overflow connection, with its pragmas, for every busy moment.
+        pool = {"pool_size": 12, "max_overflow": 12} if parsed.database not in (None, "", ":memory:") else {}
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **pool)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
