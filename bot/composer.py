@@ -48,12 +48,12 @@ def review(text: str, language: str, playbook: Playbook, plain_language: bool) -
     return missing, reading
 
 
-def review_note(missing: list[str], reading: Reading | None) -> str:
-    """One line shown beside a draft: what is missing and how hard it reads."""
+def review_note(missing: list[str] | None, reading: Reading | None) -> str:
+    """One line shown beside a draft: what is missing (None: not checked) and how hard it reads."""
     parts = []
     if missing:
         parts.append("⚠️ Missing: " + "; ".join(missing) + ".")
-    else:
+    elif missing is not None:
         parts.append("✓ Has every required element.")
     if reading is not None:
         parts.append(("✓ " if reading.ok else "⚠️ Too hard to read: ") + reading.label + ".")

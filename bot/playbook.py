@@ -88,6 +88,7 @@ class Playbook(Strict):
     steps: list[Step] = Field(min_length=1)
     retro: list[RetroQuestion] = Field(min_length=1)
     update_template: str
+    update_translations: dict[str, str] = Field(default_factory=dict)  # language code -> template path
     languages: dict[str, str] = Field(default_factory=lambda: {"en": "English"})
     outreach_elements: dict[str, OutreachElement] = Field(default_factory=dict)
     reading_grade_max: float = Field(8, ge=1, le=16)
@@ -173,6 +174,7 @@ def _template_problems(playbook: Playbook, folder: Path, file: str, lines: dict[
     for name, a in playbook.audiences.items():
         wanted += [(("audiences", name, "translations", lang), path) for lang, path in a.translations.items()]
     wanted.append((("update_template",), playbook.update_template))
+    wanted += [(("update_translations", lang), path) for lang, path in playbook.update_translations.items()]
     for loc, name in wanted:
         field = ".".join(map(str, loc))
         try:

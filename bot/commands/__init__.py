@@ -48,7 +48,7 @@ def command_table() -> dict[str, CommandSpec]:
         "language": CommandSpec(ledger.language, "language Patient N english|spanish", "language Patient 3 spanish",
                                 "record someone's preferred language"),
         "ledger": CommandSpec(ledger.ledger, "ledger", "ledger", "the people affected, by pseudonym", writes=False),
-        "update": CommandSpec(outreach.update, "update", "update", "draft the promised progress update"),
+        "update": CommandSpec(outreach.update, "update [es]", "update", "draft the promised progress update"),
         "action": CommandSpec(actions.action, "action TITLE @OWNER due DATE [checkin CADENCE]",
                               "action Add renewals to the shared tracker @dana due friday checkin daily at 09:00",
                               "a prevention action with an owner"),

@@ -8,7 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.commands.recovery import AUDIENCE_WORDS
-from bot.composer import review, review_note
+from bot.composer import reading_level, review, review_note
 from bot.context import Context
 from bot.errors import UserError
 from bot.ledger import CHANNELS, LANGUAGES, pseudonym, select_people
@@ -23,6 +23,7 @@ DRAFT_FORM = "draft patients|families|providers|payers|leadership|team [es]"
 EDIT_FORM = "edit patients [es] THE WHOLE NEW TEXT"
 APPROVE_FORM = "approve patients [es]"
 SENT_FORM = "sent patients [es] [to Patient 1-5] [by letter]"
+UPDATE_FORM = "update [es]"
 _EXPLAIN = {
     "en": "we are still looking into exactly why it happened, and we will tell you what we find.",
     "es": "todavía estamos investigando por qué pasó. Le diremos lo que encontremos.",
@@ -198,22 +199,32 @@ def sent(ctx: Context, args: str) -> list[Reply]:
 
 
 def update(ctx: Context, args: str) -> list[Reply]:
-    recovery = ctx.require_recovery("update")
-    if args.strip():
-        raise UserError("`update` takes no words: it drafts from what is recorded.", "update")
+    recovery = ctx.require_recovery(UPDATE_FORM)
+    word, rest = split_word(args)
+    lang = LANGUAGES.get(word, "") if word else "en"
+    if rest or not lang or (lang != "en" and lang not in ctx.playbook.update_translations):
+        raise UserError("`update` drafts from what is recorded; it takes only a language"
+                        + (" (" + ", ".join(sorted(ctx.playbook.update_translations)) + ")."
+                           if ctx.playbook.update_translations else "."), UPDATE_FORM)
     recovery.next_update_at = None  # this update keeps the last promise; the next one is promised now
     next_update = _promise_update(ctx, recovery)
-    body = ctx.templates.get_template(ctx.playbook.update_template).render(
-        **_facts(recovery, None, next_update)
-    ).strip()
-    ctx.session.add(Outreach(recovery=recovery, audience="affected", kind="update", language="en", body=body,
+    template = ctx.playbook.update_translations.get(lang, ctx.playbook.update_template)
+    body = ctx.templates.get_template(template).render(**_facts(recovery, None, next_update, lang)).strip()
+    ctx.session.add(Outreach(recovery=recovery, audience="affected", kind="update", language=lang, body=body,
                              drafted_by=ctx.actor, drafted_at=ctx.now, next_update_at=next_update))
     promised = next_update.astimezone(ZoneInfo(recovery.tz)).date()
     for person in recovery.people:
         if person.next_update_on is not None:
             person.next_update_on = promised
-    ctx.event(recovery, "update", "drafted a progress update")
-    return [reply(f"{recovery.ref}: progress update", Section(text=body),
-                  context=f"Check it, then send it. The next update is promised by {moment(next_update, recovery.tz)}.",
+    ctx.event(recovery, "update", "drafted a progress update" + (f" ({lang})" if lang != "en" else ""))
+    notes = [review_note(None, reading_level(body, lang, ctx.playbook.reading_grade_max))]  # elements: first messages
+    speakers = sum(1 for p in recovery.people if p.language == "es")
+    if lang == "en" and speakers and "es" in ctx.playbook.update_translations:
+        notes.append(f"{speakers} of the people affected prefer Spanish: `update es`.")
+    if lang != "en":
+        notes.append("The description of the miss and the actions are in your words: translate them before sending.")
+    notes.append(f"Check it, then send it. The next update is promised by {moment(next_update, recovery.tz)}.")
+    label = f" ({ctx.playbook.languages.get(lang, lang)})" if lang != "en" else ""
+    return [reply(f"{recovery.ref}: progress update{label}", Section(text=body), context=" ".join(notes),
                   kind="draft")]
 

@@ -243,7 +243,9 @@ def test_update_drafts_from_what_is_recorded(chat):
     assert "What we are still working on:\n  - Weekly review" in text
     assert "Good news: 6 renewals resubmitted" in text
     assert "Next update: by" in text
-    assert "takes no words" in chat.say("/mend update now please")
+    assert "✓ reading grade" in text  # the people affected read it too: plain language, shown beside it
+    refused = chat.say("/mend update now please")
+    assert "it takes only a language (es)" in refused and "Try: `update [es]`" in refused
 
 
 def test_win_and_feedback_are_recorded_and_counted(chat, core):

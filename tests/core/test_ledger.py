@@ -180,3 +180,20 @@ def test_a_spanish_draft_is_checked_in_spanish():
     dense = ("La documentación administrativa correspondiente permaneció insuficientemente conciliada, "
              "ocasionando consecuencias organizativas considerablemente desfavorables e imprevisibles.")
     assert not reading_level(dense, "es", playbook.reading_grade_max).ok
+
+
+def test_the_promised_update_in_spanish_for_those_who_prefer_it(chat, core):
+    open_recovery(chat)
+    chat.say("/mend deadline friday")
+    chat.say("/mend language Patient 2 spanish")
+    chat.say("/mend action Add renewals to the tracker @sam due friday")
+    english = chat.say("/mend update")
+    assert "1 of the people affected prefer Spanish: `update es`" in english
+    spanish = chat.say("/mend update es")
+    assert "Esta es la actualización que le prometimos" in spanish
+    assert "Seguimos en camino de terminar el viernes 27 de noviembre de 2026" in spanish
+    assert "Próxima actualización: le volveremos a escribir el jueves 26 de noviembre de 2026" in spanish
+    assert "✓ reading ease" in spanish and "translate them before sending" in spanish
+    with core.db.session() as s:
+        assert [(o.kind, o.language) for o in s.scalars(select(Outreach).order_by(Outreach.id))] == [
+            ("update", "en"), ("update", "es")]
