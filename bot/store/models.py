@@ -100,7 +100,7 @@ class StepState(Base):
     __table_args__ = (UniqueConstraint("recovery_id", "step_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    recovery_id: Mapped[int] = mapped_column(ForeignKey("recoveries.id", ondelete="CASCADE"))
+    recovery_id: Mapped[int] = mapped_column(ForeignKey("recoveries.id", ondelete="CASCADE"), index=True)
     step_id: Mapped[str] = mapped_column(String(64))
     position: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(20), default="pending")  # pending, current, done
@@ -116,7 +116,7 @@ class AffectedGroup(Base):
     __table_args__ = (UniqueConstraint("recovery_id", "audience"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    recovery_id: Mapped[int] = mapped_column(ForeignKey("recoveries.id", ondelete="CASCADE"))
+    recovery_id: Mapped[int] = mapped_column(ForeignKey("recoveries.id", ondelete="CASCADE"), index=True)
     audience: Mapped[str] = mapped_column(String(30))
     count: Mapped[int] = mapped_column(Integer)
 
@@ -130,7 +130,7 @@ class AffectedPerson(Base):
     __table_args__ = (UniqueConstraint("recovery_id", "audience", "number"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    recovery_id: Mapped[int] = mapped_column(ForeignKey("recoveries.id", ondelete="CASCADE"))
+    recovery_id: Mapped[int] = mapped_column(ForeignKey("recoveries.id", ondelete="CASCADE"), index=True)
     audience: Mapped[str] = mapped_column(String(30))
     number: Mapped[int] = mapped_column(Integer)
     language: Mapped[str] = mapped_column(String(10), default="en")
@@ -148,7 +148,7 @@ class Outreach(Base):
     __tablename__ = "outreach"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    recovery_id: Mapped[int] = mapped_column(ForeignKey("recoveries.id", ondelete="CASCADE"))
+    recovery_id: Mapped[int] = mapped_column(ForeignKey("recoveries.id", ondelete="CASCADE"), index=True)
     audience: Mapped[str] = mapped_column(String(30))
     kind: Mapped[str] = mapped_column(String(20), default="draft")  # draft (first message) or update
     language: Mapped[str] = mapped_column(String(10), default="en")
@@ -171,7 +171,7 @@ class Action(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     scope: Mapped[str] = mapped_column(String(200))
     ref_no: Mapped[int] = mapped_column(Integer)
-    recovery_id: Mapped[int] = mapped_column(ForeignKey("recoveries.id", ondelete="CASCADE"))
+    recovery_id: Mapped[int] = mapped_column(ForeignKey("recoveries.id", ondelete="CASCADE"), index=True)
     title: Mapped[str] = mapped_column(Text)
     owner: Mapped[str] = mapped_column(String(200))
     owner_name: Mapped[str | None] = mapped_column(String(200))
@@ -195,7 +195,7 @@ class Checkin(Base):
     __tablename__ = "checkins"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    action_id: Mapped[int] = mapped_column(ForeignKey("actions.id", ondelete="CASCADE"))
+    action_id: Mapped[int] = mapped_column(ForeignKey("actions.id", ondelete="CASCADE"), index=True)
     status: Mapped[str] = mapped_column(String(20))
     note: Mapped[str | None] = mapped_column(Text)
     by_user: Mapped[str] = mapped_column(String(200))
@@ -209,7 +209,7 @@ class Win(Base):
     __tablename__ = "wins"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    recovery_id: Mapped[int] = mapped_column(ForeignKey("recoveries.id", ondelete="CASCADE"))
+    recovery_id: Mapped[int] = mapped_column(ForeignKey("recoveries.id", ondelete="CASCADE"), index=True)
     text: Mapped[str] = mapped_column(Text)
     by_user: Mapped[str] = mapped_column(String(200))
     at: Mapped[datetime]
@@ -221,7 +221,7 @@ class Feedback(Base):
     __tablename__ = "feedback"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    recovery_id: Mapped[int] = mapped_column(ForeignKey("recoveries.id", ondelete="CASCADE"))
+    recovery_id: Mapped[int] = mapped_column(ForeignKey("recoveries.id", ondelete="CASCADE"), index=True)
     text: Mapped[str] = mapped_column(Text)
     by_user: Mapped[str] = mapped_column(String(200))
     at: Mapped[datetime]
@@ -233,7 +233,7 @@ class RetroAnswer(Base):
     __tablename__ = "retro_answers"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    recovery_id: Mapped[int] = mapped_column(ForeignKey("recoveries.id", ondelete="CASCADE"))
+    recovery_id: Mapped[int] = mapped_column(ForeignKey("recoveries.id", ondelete="CASCADE"), index=True)
     question: Mapped[str] = mapped_column(String(64))
     answer: Mapped[str] = mapped_column(Text)
     by_user: Mapped[str] = mapped_column(String(200))
@@ -249,7 +249,7 @@ class Event(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     scope: Mapped[str] = mapped_column(String(200))
-    recovery_id: Mapped[int | None] = mapped_column(ForeignKey("recoveries.id", ondelete="CASCADE"))
+    recovery_id: Mapped[int | None] = mapped_column(ForeignKey("recoveries.id", ondelete="CASCADE"), index=True)
     at: Mapped[datetime]
     actor: Mapped[str] = mapped_column(String(200))
     actor_name: Mapped[str | None] = mapped_column(String(200))
@@ -269,7 +269,7 @@ class Schedule(Base):
     platform: Mapped[str] = mapped_column(String(20))
     kind: Mapped[str] = mapped_column(String(20))  # checkin, standup
     channel: Mapped[str] = mapped_column(String(200))
-    action_id: Mapped[int | None] = mapped_column(ForeignKey("actions.id", ondelete="CASCADE"))
+    action_id: Mapped[int | None] = mapped_column(ForeignKey("actions.id", ondelete="CASCADE"), index=True)
     cadence: Mapped[str] = mapped_column(String(100))  # as typed, normalised: "daily at 09:00"
     tz: Mapped[str] = mapped_column(String(64))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -287,9 +287,9 @@ class Delivery(Base):
     scope: Mapped[str] = mapped_column(String(200))
     platform: Mapped[str] = mapped_column(String(20))
     kind: Mapped[str] = mapped_column(String(20))  # checkin, standup, update_due
-    schedule_id: Mapped[int | None] = mapped_column(ForeignKey("schedules.id", ondelete="SET NULL"))
-    recovery_id: Mapped[int | None] = mapped_column(ForeignKey("recoveries.id", ondelete="CASCADE"))
-    action_id: Mapped[int | None] = mapped_column(ForeignKey("actions.id", ondelete="CASCADE"))
+    schedule_id: Mapped[int | None] = mapped_column(ForeignKey("schedules.id", ondelete="SET NULL"), index=True)
+    recovery_id: Mapped[int | None] = mapped_column(ForeignKey("recoveries.id", ondelete="CASCADE"), index=True)
+    action_id: Mapped[int | None] = mapped_column(ForeignKey("actions.id", ondelete="CASCADE"), index=True)
     channel: Mapped[str] = mapped_column(String(200))
     to_user: Mapped[str | None] = mapped_column(String(200))
     due_at: Mapped[datetime]

@@ -79,3 +79,29 @@ def test_upgrade_on_a_database_already_at_head_changes_nothing(pg_url):
     finally:
         db.dispose()
     _assert_at_head(pg_url)
+
+
+def _schema_drift(url: str) -> list[object]:
+    """What Alembic's autogenerate would still change after every migration ran: nothing, or the models
+    and the migrations disagree (a column, a type, an index such as those on every foreign key)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    db = Database(url)
+    try:
+        db.upgrade()
+        with db.engine.connect() as connection:
+            return list(compare_metadata(MigrationContext.configure(connection), Base.metadata))
+    finally:
+        db.dispose()
+
+
+def test_the_migrations_build_exactly_the_models_schema_on_postgresql(pg_url):
+    assert _schema_drift(pg_url) == []
+
+
+def test_the_migrations_build_exactly_the_models_schema_on_sqlite(tmp_path):
+    assert _schema_drift(f"sqlite:///{tmp_path / 'mend.db'}") == []
+    with create_engine(f"sqlite:///{tmp_path / 'mend.db'}").connect() as connection:
+        indexed = {tuple(i["column_names"]) for i in inspect(connection).get_indexes("actions")}
+    assert ("recovery_id",) in indexed, "a recovery's actions are found by index, not by a scan"
