@@ -330,7 +330,8 @@ class ConversationRef(Base):
 
 
 class ProcessedEvent(Base):
-    """Slack event ids already applied, so a redelivery is not applied twice (even across restarts)."""
+    """Claims on things applied once, even across restarts: Slack event ids (a redelivery is not applied
+    twice) and check-in card presses from Slack and Teams (a second press records nothing)."""
 
     __tablename__ = "processed_events"
 
