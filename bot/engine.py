@@ -25,7 +25,7 @@ from bot.ledger import owed_updates
 from bot.messages import Audience, Command, Mention, Reply, Section
 from bot.parsing import check_text, split_word
 from bot.playbook import DEFAULT_PLAYBOOK, Playbook, load_playbook, template_environment
-from bot.privacy import describe_findings
+from bot.privacy import describe_findings, mask_phi
 from bot.progress import advance
 from bot.store.db import Database
 from bot.store.models import Action, Delivery, Recovery, Schedule
@@ -55,8 +55,9 @@ class Engine:
         request_id = command.request_id or uuid.uuid4().hex[:12]
         try:
             return self._run(command)
-        except UserError as exc:
-            return [Reply(text=str(exc), title="That didn't work", audience=Audience.PRIVATE, kind="error")]
+        except UserError as exc:  # it may quote what was typed: masked like everything Mend posts
+            return [Reply(text=mask_phi(str(exc)).text, title="That didn't work", audience=Audience.PRIVATE,
+                          kind="error")]
         except Exception:
             log.exception("command failed (request %s, platform %s)", request_id, command.platform)
             return [Reply(
@@ -65,13 +66,13 @@ class Engine:
                 audience=Audience.PRIVATE, kind="error")]
 
     def _run(self, command: Command) -> list[Reply]:
-        check_text(command.text)
         word, rest = split_word(command.text)
         if word.startswith("/mend"):
             word, rest = split_word(rest)
         if not word:
             word = "help"
         spec = self.commands.get(word)
+        check_text(command.text, form=spec.form if spec else "help")
         if spec is None:
             close = difflib.get_close_matches(word, list(self.commands), n=1)
             hint = f" Did you mean `{close[0]}`?" if close else ""

@@ -6,6 +6,7 @@ The engine decides what to say; these functions only shape recorded facts into `
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from bot.ledger import summary_lines
 from bot.messages import Audience, Button, Field, Reply, Section
@@ -60,13 +61,13 @@ def checkin_buttons(action: Action) -> tuple[Button, ...]:
 
 
 def status_reply(recovery: Recovery, playbook: Playbook, now: datetime, tz: str, upcoming: list[Delivery]) -> Reply:
-    local_now = now
+    local_now = now.astimezone(ZoneInfo(tz))  # "today" is the reader's today, not UTC's
     sections = [step_section(recovery, playbook)]
     facts = [
         Field("Missed", recovery.what),
         Field("Lead", recovery.lead_name or recovery.lead),
         Field("People affected", affected_summary(recovery)),
-        *([Field("Reached", "; ".join(ledger_lines))] if (ledger_lines := summary_lines(recovery, now.date())) else []),
+        *([Field("Reached", "; ".join(ledger_lines))] if (ledger_lines := summary_lines(recovery, local_now.date())) else []),
         Field("New deadline", day(recovery.new_deadline) if recovery.new_deadline else "not set (`deadline DATE`)"),
     ]
     if recovery.next_update_at:
@@ -128,7 +129,7 @@ def standup_reply(recoveries: list[Recovery], now: datetime, tz: str, channel: s
                   playbook: Playbook | None = None, checkins: dict[int, list[Checkin]] | None = None) -> Reply:
     """`checkins`: the recent check-ins per recovery id (see `channel_recoveries`); read from the actions
     when not given."""
-    today = now
+    today = now.astimezone(ZoneInfo(tz))  # overdue and due soon by the channel's calendar, not UTC's
     title = f"Standup — {moment(now, tz)}"
     if not recoveries:
         return reply(title, Section(text="No open recoveries in this channel. Nice work. 🎉"), kind="standup").to(
