@@ -21,7 +21,7 @@ DEFAULT_PLAYBOOK = PLAYBOOK_DIR / "missed-deadline.yaml"
 # What an outreach template may use (bot/commands/outreach.py `_facts` provides exactly these). A template
 # naming anything else would fail only when someone drafts, so `load_playbook` refuses it up front.
 TEMPLATE_VARIABLES = frozenset({
-    "what", "original_deadline", "new_deadline", "explanation", "remedy", "next_update", "contact", "count",
+    "what", "original_deadline", "new_deadline", "explanation", "impact", "remedy", "next_update", "contact", "count",
     "count_text", "affected_summary", "actions", "open_actions", "done_actions", "wins",
 })
 

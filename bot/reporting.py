@@ -16,6 +16,8 @@ def report_markdown(recovery: Recovery, playbook: Playbook, tz: str) -> str:
         f"- Lead: {recovery.lead_name or recovery.lead}",
         f"- People affected: {affected_summary(recovery)}",
     ]
+    if recovery.impact:
+        out.append(f"- Impact: {recovery.impact}")
     if recovery.original_deadline:
         out.append(f"- Original deadline: {day(recovery.original_deadline)}")
     out.append(f"- New deadline: {day(recovery.new_deadline) if recovery.new_deadline else 'not set'}")

@@ -67,6 +67,7 @@ def status_reply(recovery: Recovery, playbook: Playbook, now: datetime, tz: str,
         Field("Missed", recovery.what),
         Field("Lead", recovery.lead_name or recovery.lead),
         Field("People affected", affected_summary(recovery)),
+        *([Field("Impact", recovery.impact)] if recovery.impact else []),
         *([Field("Reached", "; ".join(ledger_lines))] if (ledger_lines := summary_lines(recovery, local_now.date())) else []),
         Field("New deadline", day(recovery.new_deadline) if recovery.new_deadline else "not set (`deadline DATE`)"),
     ]

@@ -29,6 +29,8 @@ def command_table() -> dict[str, CommandSpec]:
         "status": CommandSpec(recovery.status, "status", "status", "where the recovery stands", writes=False),
         "affected": CommandSpec(recovery.affected, "affected N AUDIENCE [N AUDIENCE…]", "affected 14 patients 3 families",
                                 "count the people affected"),
+        "impact": CommandSpec(recovery.impact, "impact WHAT THE MISS MEANS FOR THE PEOPLE AFFECTED",
+                              "impact 14 families waited two extra weeks for treatment", "say what the miss meant"),
         "plan": CommandSpec(recovery.plan, "plan WHAT WE ARE DOING TO MAKE IT RIGHT",
                             "plan resubmit every renewal with an expedited review", "say how you will make it right"),
         "deadline": CommandSpec(recovery.deadline, "deadline DATE", "deadline in 10 days", "commit to a new deadline"),

@@ -53,6 +53,7 @@ def _facts(recovery: Recovery, audience: str | None, next_update: datetime, lang
         "original_deadline": day_in(recovery.original_deadline, lang) if recovery.original_deadline else None,
         "new_deadline": day_in(recovery.new_deadline, lang) if recovery.new_deadline else None,
         "explanation": recovery.cause_note or _EXPLAIN.get(lang, _EXPLAIN["en"]),
+        "impact": recovery.impact,
         "remedy": recovery.remedy,
         "next_update": day_in(next_update.astimezone(ZoneInfo(recovery.tz)).date(), lang),
         "contact": recovery.lead_name or recovery.lead,

@@ -133,6 +133,17 @@ def affected(ctx: Context, args: str) -> list[Reply]:
         context="Record contact with `reached Patient 3 by phone` or `attempt Patient 5 letter`; `ledger` lists everyone.")]
 
 
+def impact(ctx: Context, args: str) -> list[Reply]:
+    form = "impact 14 families waited two extra weeks for treatment"
+    recovery = ctx.require_recovery(form)
+    before = recovery.impact
+    recovery.impact = ctx.guard(free_text(args, "what the miss means for the people affected", form))
+    ctx.event(recovery, "impact", f"impact: {recovery.impact}")
+    change = f"\n(It said: {before})" if before else ""
+    return [reply(f"{recovery.ref}: the impact", Section(
+        text=f"Recorded: {recovery.impact}{change}\nNaming the impact plainly is part of owning the miss."))]
+
+
 def plan(ctx: Context, args: str) -> list[Reply]:
     form = "plan resubmit every renewal with an expedited review"
     recovery = ctx.require_recovery(form)

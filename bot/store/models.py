@@ -62,6 +62,7 @@ class Recovery(Base):
     what: Mapped[str] = mapped_column(Text)
     original_deadline: Mapped[date | None] = mapped_column(Date)
     new_deadline: Mapped[date | None] = mapped_column(Date)
+    impact: Mapped[str | None] = mapped_column(Text)  # what the miss means for the people affected
     remedy: Mapped[str | None] = mapped_column(Text)
     cause_category: Mapped[str | None] = mapped_column(String(50))
     cause_note: Mapped[str | None] = mapped_column(Text)

@@ -452,3 +452,19 @@ def test_a_whole_command_refused_for_its_length_or_markers_shows_the_right_form(
     unknown = chat.say("/mend frobnicate {{ x }}")
     assert "Try: `help`" in unknown
     assert snapshot(core) == before
+
+
+def test_impact_is_recorded_masked_and_shown_in_status_drafts_and_the_report(chat, core):
+    open_recovery(chat)
+    before = snapshot(core)
+    assert "Try: `impact 14 families" in chat.say("/mend impact")
+    assert snapshot(core) == before, "a refused impact writes nothing"
+    answer = chat.say("/mend impact 14 families waited two extra weeks; Mr. Alvarez missed a treatment")
+    assert "Recorded: 14 families waited two extra weeks" in answer and "Alvarez" not in answer
+    with core.db.session() as session:
+        assert session.scalars(select(Recovery)).one().impact == (
+            "14 families waited two extra weeks; Mr. [name] missed a treatment")
+    assert "Impact: 14 families waited two extra weeks" in chat.say("/mend status")
+    team = chat.say("/mend draft team")
+    assert "What this means for them: 14 families waited two extra weeks" in team
+    assert "- Impact: 14 families waited two extra weeks" in chat.say("/mend report")
