@@ -116,7 +116,7 @@ def test_every_shipped_template_has_every_element():
 
     env = template_environment(DEFAULT_PLAYBOOK.parent)
     facts = dict(what="renewals", original_deadline="Fri 20 Nov 2026", new_deadline="Fri 27 Nov 2026",
-                 explanation="dates lived in one calendar", remedy=None, next_update="Thu 26 Nov 2026",
+                 explanation="dates lived in one calendar", impact=None, remedy=None, next_update="Thu 26 Nov 2026",
                  contact="Dana", count=3, count_text="3 patients", affected_summary="3 patients",
                  actions=["tracker"], open_actions=[], done_actions=[], wins=[])
     for name, audience in playbook.audiences.items():
