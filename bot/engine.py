@@ -5,10 +5,12 @@ Every command runs in one transaction: a rejected command (a `UserError`) or a f
 
 from __future__ import annotations
 
+import asyncio
 import difflib
 import logging
 import uuid
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -48,8 +50,20 @@ class Engine:
         self.templates = template_environment(path.parent)
         self.default_tz = default_tz
         self.commands: dict[str, CommandSpec] = command_table()
+        self._command_threads: ThreadPoolExecutor | None = None
 
     # --- commands ------------------------------------------------------------------------------
+    async def run(self, command: Command) -> list[Reply]:
+        """`handle`, off the event loop, on the engine's own command threads (what adapters call).
+
+        One thread on SQLite (it has one writer anyway) and four on PostgreSQL (to overlap network waits):
+        every extra thread doing Python work makes the event loop wait for the GIL, and the loop is what
+        acks Slack and Teams within their deadlines. Measured in docs/PERFORMANCE.md."""
+        if self._command_threads is None:
+            self._command_threads = ThreadPoolExecutor(1 if self.db.dialect == "sqlite" else 4,
+                                                       thread_name_prefix="mend-command")
+        return await asyncio.get_running_loop().run_in_executor(self._command_threads, self.handle, command)
+
     def handle(self, command: Command) -> list[Reply]:
         """Run one command. Never raises: errors become a private reply."""
         request_id = command.request_id or uuid.uuid4().hex[:12]

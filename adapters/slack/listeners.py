@@ -141,7 +141,7 @@ class SlackListeners:
 
     # --- the engine, off the event loop --------------------------------------------------------------
     async def run(self, command: Command) -> list[Reply]:
-        return await asyncio.to_thread(self.core.engine.handle, command)
+        return await self.core.engine.run(command)
 
     def _scope(self, tenant: str) -> str:
         return f"slack:{tenant}"

@@ -16,7 +16,6 @@ A failure to deliver is logged and never turns into an HTTP error: the command i
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
@@ -100,7 +99,7 @@ class TurnHandler:
             log.info("Teams card %s was pressed again; its first answer stands", body.get("replyToId"))
             await self._reply(context, body, Reply(text=ALREADY_ANSWERED, audience=Audience.PRIVATE, kind="error"))
             return
-        replies = await asyncio.to_thread(self.engine.handle, command)
+        replies = await self.engine.run(command)
         if press is not None and all(r.kind == "error" for r in replies):
             await self.presses.release(press)  # nothing was recorded: the card can still be answered
         for reply in replies:
