@@ -31,7 +31,7 @@ class FanoutResult:
     seconds: float  # due moment → last post
     delivered: int  # distinct messages
     repeated: int
-    rss_mb: float
+    memory_mb: tuple[float, float]  # RSS and PSS of the server and its workers
 
 
 async def run(database_url: str, label: str, folder: Path, *, count: int, latency: float = 0.03) -> FanoutResult:
@@ -53,7 +53,7 @@ async def run(database_url: str, label: str, folder: Path, *, count: int, latenc
                 await asyncio.sleep(0.05)
             await slack.settle(quiet=0.5)
             posts = slack.calls_to("chat.postMessage")
-            rss = server.rss_mb()
+            rss = (server.rss_mb(), server.pss_mb())
         finally:
             await server.stop()
             core.db.dispose()

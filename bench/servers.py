@@ -33,12 +33,24 @@ class Server:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def pids(self) -> list[int]:
+        """The server and its children (Mend's command workers), from /proc (Linux)."""
+        found, todo = [], [self.process.pid]
+        while todo:
+            pid = todo.pop()
+            found.append(pid)
+            for task in Path(f"/proc/{pid}/task").glob("*/children"):
+                todo += [int(child) for child in task.read_text().split()]
+        return found
+
     def rss_mb(self) -> float:
-        """Resident memory now, from /proc (Linux)."""
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        return float("nan")
+        """Resident memory now, the server and its workers together. Forked workers share the pages they
+        did not write, so this counts those twice; `pss_mb` splits them fairly."""
+        return sum(_status_kb(pid, "VmRSS:") for pid in self.pids()) / 1024
+
+    def pss_mb(self) -> float:
+        """Proportional set size: each shared page divided among the processes sharing it."""
+        return sum(_rollup_kb(pid, "Pss:") for pid in self.pids()) / 1024
 
     async def wait_ready(self, path: str, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
@@ -65,6 +77,20 @@ class Server:
                 await self.process.wait()
 
 
+def _status_kb(pid: int, field: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field):
+            return int(line.split()[1])
+    return 0
+
+
+def _rollup_kb(pid: int, field: str) -> int:
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith(field):
+            return int(line.split()[1])
+    return 0
+
+
 async def _spawn(name: str, args: list[str], env: dict[str, str], folder: Path) -> Server:
     port = free_port()
     home = folder / name
@@ -78,10 +104,13 @@ async def _spawn(name: str, args: list[str], env: dict[str, str], folder: Path) 
     return Server(name, process, port, log)
 
 
-async def start_mend(database_url: str, api_url: str, folder: Path, *, tick: float = 2.0) -> Server:
-    server = await _spawn("mend", ["-m", "bot.cli", "serve", "--host", "127.0.0.1"], {
+async def start_mend(database_url: str, api_url: str, folder: Path, *, tick: float = 2.0,
+                     workers: int | None = None, name: str = "mend") -> Server:
+    """`mend serve`; `workers`: MEND_COMMAND_WORKERS (its default, 1, when None)."""
+    extra = {} if workers is None else {"MEND_COMMAND_WORKERS": str(workers)}
+    server = await _spawn(name, ["-m", "bot.cli", "serve", "--host", "127.0.0.1"], {
         "MEND_DATABASE_URL": database_url, "MEND_TICK_SECONDS": str(tick), "MEND_TIMEZONE": "America/New_York",
-        "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": api_url,
+        "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": api_url, **extra,
     }, folder)
     await server.wait_ready("/healthz")
     return server

@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     tick_seconds: float = Field(2.0, gt=0, validation_alias="MEND_TICK_SECONDS")
     lease_seconds: float = Field(120.0, ge=1, validation_alias="MEND_LEASE_SECONDS")
     playbook: str | None = Field(None, validation_alias="MEND_PLAYBOOK")
+    command_workers: int = Field(1, ge=0, le=16, validation_alias="MEND_COMMAND_WORKERS")
 
     @field_validator("timezone")
     @classmethod

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.base import ExecutableOption
 
 from bot.errors import UserError
 from bot.messages import Command, Mention
@@ -85,17 +86,18 @@ class Context:
         return self.now.astimezone(ZoneInfo(tz or self.tz)).date()
 
     # --- lookups ---------------------------------------------------------------------------------
-    def channel_recovery(self) -> Recovery | None:
-        return self.touch(self.session.scalar(
+    def channel_recovery(self, *load: ExecutableOption) -> Recovery | None:
+        """The channel's open recovery; `load`: loader options for what the caller reads next."""
+        return self.touch(self.session.scalars(
             select(Recovery).where(
                 Recovery.scope == self.scope,
                 Recovery.channel == self.command.channel,
                 Recovery.status == "open",
-            )
-        ))
+            ).options(*load)
+        ).unique().first())
 
-    def require_recovery(self, form: str) -> Recovery:
-        recovery = self.channel_recovery()
+    def require_recovery(self, form: str, *load: ExecutableOption) -> Recovery:
+        recovery = self.channel_recovery(*load)
         if recovery is None:
             raise UserError(
                 "There is no open recovery in this channel. Open one with `miss WHAT WAS MISSED`.", form

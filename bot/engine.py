@@ -8,11 +8,13 @@ from __future__ import annotations
 import asyncio
 import difflib
 import logging
+import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -40,6 +42,10 @@ LATE_AFTER = timedelta(minutes=2)  # a delivery sent later than this after its d
 RECENT_CHECKIN = timedelta(hours=12)  # a check-in this recent makes the next reminder unnecessary
 
 
+class CommandRunner(Protocol):
+    async def run(self, command: Command) -> list[Reply] | None: ...
+
+
 class Engine:
     def __init__(self, db: Database, clock: Clock, *, playbook_path: str | Path | None = None,
                  default_tz: str = "UTC") -> None:
@@ -51,18 +57,29 @@ class Engine:
         self.default_tz = default_tz
         self.commands: dict[str, CommandSpec] = command_table()
         self._command_threads: ThreadPoolExecutor | None = None
+        self.workers: CommandRunner | None = None  # set by `mend serve` (bot/workers.py)
+        self.on_command: Callable[[float, str], None] | None = None  # seconds, platform: for /metrics
 
     # --- commands ------------------------------------------------------------------------------
     async def run(self, command: Command) -> list[Reply]:
-        """`handle`, off the event loop, on the engine's own command threads (what adapters call).
+        """`handle`, off the event loop (what adapters call): in a command worker process when `mend serve`
+        started some (bot/workers.py), else on the engine's own command threads.
 
         One thread on SQLite (it has one writer anyway) and four on PostgreSQL (to overlap network waits):
         every extra thread doing Python work makes the event loop wait for the GIL, and the loop is what
         acks Slack and Teams within their deadlines. Measured in docs/PERFORMANCE.md."""
-        if self._command_threads is None:
-            self._command_threads = ThreadPoolExecutor(1 if self.db.dialect == "sqlite" else 4,
-                                                       thread_name_prefix="mend-command")
-        return await asyncio.get_running_loop().run_in_executor(self._command_threads, self.handle, command)
+        started = time.perf_counter()
+        try:
+            replies = await self.workers.run(command) if self.workers is not None else None
+            if replies is not None:
+                return replies
+            if self._command_threads is None:
+                self._command_threads = ThreadPoolExecutor(1 if self.db.dialect == "sqlite" else 4,
+                                                           thread_name_prefix="mend-command")
+            return await asyncio.get_running_loop().run_in_executor(self._command_threads, self.handle, command)
+        finally:
+            if self.on_command is not None:
+                self.on_command(time.perf_counter() - started, command.platform)
 
     def handle(self, command: Command) -> list[Reply]:
         """Run one command. Never raises: errors become a private reply."""

@@ -46,7 +46,7 @@ class Metrics:
                                "settled.", registry=r)
 
     def observe_command(self, seconds: float, platform: str = "any") -> None:
-        """Adapters call this once per command they handle."""
+        """Called by `Engine.run` once per command an adapter hands it: from hand-over to the replies."""
         self.command.labels(platform=platform).observe(seconds)
 
     def delivery_sent(self, kind: str, late: bool, lag_seconds: float) -> None:

@@ -91,6 +91,7 @@ def build_web_app(core: Core, *, extra_outbounds: dict[str, Outbound] | None = N
     scheduler = DeliveryScheduler(core.db, core.engine, outbounds, core.clock, metrics=metrics,
                                   tick_seconds=core.settings.tick_seconds, lease=lease_from(core.settings))
     app[CORE], app[SCHEDULER], app[ADAPTERS] = core, scheduler, adapters
+    core.engine.on_command = metrics.observe_command
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics_endpoint)
 
@@ -127,10 +128,28 @@ def _settle_memory() -> None:
     gc.set_threshold(50_000, 20, 100)
 
 
+def _start_workers(app: web.Application, core: Core) -> None:
+    """Fork the command workers (bot/workers.py) now, while this process has a single thread."""
+    from bot.workers import CommandWorkers, forking_is_safe
+
+    wanted = core.settings.command_workers
+    if wanted <= 0 or not forking_is_safe():
+        return
+    workers = CommandWorkers(core.engine, wanted)
+    core.engine.workers = workers
+
+    async def stop_workers(app: web.Application) -> None:  # after the adapters drained their work
+        await asyncio.to_thread(workers.shutdown)
+
+    app.on_cleanup.append(stop_workers)
+    log.info("%s command worker process(es): %s", wanted, ", ".join(map(str, workers.pids())))
+
+
 def run_server(settings: Settings, *, host: str, port: int) -> int:
     core = build_core(settings)
     app = build_web_app(core)
     _settle_memory()
+    _start_workers(app, core)
     log.info("Mend listening on http://%s:%s (adapters: %s)", host, port,
              ", ".join(a.platform for a in app[ADAPTERS]) or "none configured")
     web.run_app(app, host=host, port=port, print=None, handle_signals=True,

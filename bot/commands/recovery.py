@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from bot.context import Context
 from bot.errors import UserError
@@ -103,8 +104,14 @@ def miss(ctx: Context, args: str) -> list[Reply]:
                   context=f"Refer to this recovery as {recovery.ref}. `status` shows where it stands.")]
 
 
+# `status` reads the affected groups and the drafts of every recovery it shows: both are a handful of rows,
+# so they come joined to the recovery's own row (one query, not three). People and actions can be
+# thousands: they load on their own.
+STATUS_READS = (joinedload(Recovery.affected), joinedload(Recovery.outreach))
+
+
 def status(ctx: Context, args: str) -> list[Reply]:
-    recovery = ctx.require_recovery("status")
+    recovery = ctx.require_recovery("status", *STATUS_READS)
     upcoming = pending_for(ctx.session, scope=ctx.scope, action_ids=[a.id for a in recovery.actions])
     return [status_reply(recovery, ctx.playbook, ctx.now, ctx.tz, upcoming)]
 
