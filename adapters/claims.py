@@ -1,7 +1,8 @@
 """Applying something once: a claim is a `ProcessedEvent` row inserted before the work it guards.
 
 The primary key lets exactly one claimant win, across replicas and restarts. Slack uses it for redelivered
-events and for second presses of a check-in message; Teams for second presses of a check-in card.
+events and for second presses of a check-in message; Teams for redelivered activities and for second presses
+of a check-in card.
 """
 
 from __future__ import annotations

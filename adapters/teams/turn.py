@@ -11,6 +11,9 @@ Where each reply goes:
 - a reply for another channel (a recovery elsewhere) is a proactive post there, through the outbound;
 - `DIRECT` in this conversation mentions its person.
 
+An activity Bot Framework delivers again (same id, after a timeout on its side) is handled once: its id is
+claimed like a card press, across replicas and restarts.
+
 A failure to deliver is logged and never turns into an HTTP error: the command itself has been handled.
 """
 
@@ -82,6 +85,10 @@ class TurnHandler:
             await self._reply(context, body, NO_TENANT)
             return
         scope = f"teams:{tenant}"
+        activity = string(body.get("id"))
+        if activity and not await self.presses.claim(f"activity:{scope}:{channel_of(body)}:{activity}", scope):
+            log.info("Teams activity %s was delivered again; it was handled the first time", activity)
+            return
         await self.people.learn(scope, obj(body.get("from")), zone_of(body))
         await self.references.save(scope, channel_of(body), reference_of(body, tenant))
 

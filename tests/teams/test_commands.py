@@ -197,3 +197,14 @@ async def test_privacy_notice_is_a_short_reply_in_the_thread(teams, teams_core):
     assert all("617-555-0199" not in t for t in texts)
     [notice] = [p for p in posted if "I masked" in readable(p)]
     assert notice.kind == "reply" and len(readable(notice)) < 400
+
+
+async def test_an_activity_delivered_twice_is_handled_once(teams, teams_core):
+    body = teams.activity("Dana", OPEN)
+    status, first = await teams.post(body)
+    assert status == 200 and "R1 opened" in "\n".join(readable(p) for p in first)
+    status, again = await teams.post(body)  # Bot Framework retrying the same activity id
+    assert status == 200 and again == []
+    with teams_core.db.session() as s:
+        assert len(s.scalars(select(Recovery)).all()) == 1
+    assert "R2" not in await teams.says("Dana", "status")
