@@ -210,14 +210,17 @@ class SlackListeners:
 
     # --- buttons -----------------------------------------------------------------------------------------
     async def _press(self, origin: Origin, words: str) -> None:
-        """Run a button's command. A check-in message takes one answer: a second press is refused."""
+        """Run a button's command. A check-in message, or one published Home tab, takes one answer per action:
+        a second press is refused."""
         key = None
         if words.startswith("checkin ") and origin.message_ts and origin.message_channel:
             key = dedup.press_key(origin.tenant, origin.message_channel, origin.message_ts)
-            if not await asyncio.to_thread(dedup.claim, self.core.db, key, self._scope(origin.tenant),
-                                           self.core.clock.now()):
-                await self._tell(origin, ALREADY_ANSWERED)
-                return
+        elif words.startswith("checkin ") and origin.home and origin.view_state:
+            key = dedup.home_press_key(origin.tenant, origin.user, origin.view_state, words)
+        if key and not await asyncio.to_thread(dedup.claim, self.core.db, key, self._scope(origin.tenant),
+                                               self.core.clock.now()):
+            await self._tell(origin, ALREADY_ANSWERED)
+            return
         command = await self.translator.command(tenant=origin.tenant, channel=origin.channel, user=origin.user,
                                                 text=words, source=Source.BUTTON)
         replies = await self.run(command)

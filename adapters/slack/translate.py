@@ -57,6 +57,7 @@ class Origin:
     thread_ts: str | None = None  # answer in the thread the bot was mentioned in
     home: bool = False  # pressed on the App Home tab
     ephemeral: bool = False  # the pressed message is ephemeral: only its response_url can replace it
+    view_state: str | None = None  # pressed on the Home tab: that view's id and hash (they change on publish)
 
 
 class Translator:
@@ -104,7 +105,9 @@ def action_origin(body: dict[str, Any]) -> Origin:
     team = (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id")
     user = str((body.get("user") or {}).get("id"))
     if container.get("type") == "view" or (body.get("view") or {}).get("type") == "home":
-        return Origin(tenant=str(team), channel=user, user=user, home=True)
+        view = body.get("view") or {}
+        state = f"{view['id']}:{view['hash']}" if view.get("id") and view.get("hash") else None
+        return Origin(tenant=str(team), channel=user, user=user, home=True, view_state=state)
     channel = str(container.get("channel_id") or (body.get("channel") or {}).get("id"))
     return Origin(tenant=str(team), channel=channel, user=user, response_url=body.get("response_url"),
                   message_channel=channel, message_ts=container.get("message_ts"),

@@ -247,10 +247,14 @@ class SlackApiDouble:
     def _views_open(self, params: dict[str, Any]) -> dict[str, Any]:
         if not params.get("trigger_id"):
             return {"ok": False, "error": "invalid_trigger_id"}
-        return {"ok": True, "view": {"id": f"V{next(self._views):04d}", **(params.get("view") or {})}}
+        number = next(self._views)
+        return {"ok": True, "view": {"id": f"V{number:04d}", "hash": f"1700000000.{number:08d}",
+                                     **(params.get("view") or {})}}
 
     def _views_publish(self, params: dict[str, Any]) -> dict[str, Any]:
-        return {"ok": True, "view": {"id": f"V{next(self._views):04d}", **(params.get("view") or {})}}
+        number = next(self._views)
+        return {"ok": True, "view": {"id": f"V{number:04d}", "hash": f"1700000000.{number:08d}",
+                                     **(params.get("view") or {})}}
 
     _views_update = _views_publish
 

@@ -98,3 +98,30 @@ async def test_home_in_another_workspace_shows_nothing_from_this_one(slack):
         assert leaked not in text, leaked
     values = [e["value"] for b in home.params["view"]["blocks"] if b["type"] == "actions" for e in b["elements"]]
     assert values == []
+
+
+async def test_a_double_press_on_one_home_tab_records_one_check_in(slack):
+    await setup(slack)
+    home = await open_home(slack, "U2")
+    blocks = home.params["view"]["blocks"]
+    button = next(e for b in blocks if b["type"] == "actions" for e in b["elements"] if e["value"] == "checkin A1 at-risk")
+
+    async def press(view_hash: str) -> None:
+        response = await slack.interact({
+            "type": "block_actions", "team": {"id": "T1"}, "user": {"id": "U2", "team_id": "T1"},
+            "api_app_id": "A0MEND", "trigger_id": "8.trigger", "container": {"type": "view", "view_id": "V0001"},
+            "view": {"id": "V0001", "hash": view_hash, "type": "home", "blocks": blocks},
+            "actions": [{**button, "block_id": "b"}],
+        })
+        assert response.status == 200
+        await slack.idle()
+
+    await press("1700000000.00000001")
+    await press("1700000000.00000001")  # the same tab, before it was published again: a double click
+    with slack.core.db.session() as session:
+        assert [c.status for c in session.scalars(select(Checkin))] == ["at-risk"]
+    told = [c for c in slack.api.calls_to("chat.postMessage") if c.params["channel"] == "U2"]
+    assert any("already answered" in c.text for c in told)
+    await press("1700000000.00000002")  # the tab as published after the first press: a new answer counts
+    with slack.core.db.session() as session:
+        assert len(session.scalars(select(Checkin)).all()) == 2
