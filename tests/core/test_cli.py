@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -93,3 +94,45 @@ def test_chat_is_an_interactive_channel_with_several_people(tmp_path):
     assert "Now speaking as @sam." in out
     assert "Step 2 of 7: Tell the people affected" in out  # status, asked by sam
     assert "(only sam can see this)" in out and "I can't find action A7" in out
+
+
+def test_chat_shows_a_reminder_when_it_comes_due_while_you_type(tmp_path):
+    """A check-in due a moment after `mend chat` starts appears in the running chat, without a command."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+
+    from adapters.console.channel import ConsoleChat
+    from bot.app import build_core
+    from bot.config import Settings
+    from bot.store.models import Delivery
+
+    url = f"sqlite:///{tmp_path / 'chat.db'}"
+    core = build_core(Settings(database_url=url, timezone="America/New_York"))
+    chat = ConsoleChat(core.engine, channel="#referrals", speaker="dana")
+    chat.say("/mend miss referral cutoff for 3 families")
+    chat.say("/mend action Call the clinic @sam due friday checkin daily at 09:00")
+    with core.db.session() as session:
+        session.execute(update(Delivery).values(due_at=datetime.now(UTC) + timedelta(seconds=2)))
+    core.db.dispose()
+    env = {"MEND_DATABASE_URL": url, "MEND_TIMEZONE": "America/New_York", "MEND_TICK_SECONDS": "0.2",
+           "PATH": "", "HOME": str(tmp_path), "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen([sys.executable, "-m", "bot.cli", "chat", "--channel", "#referrals", "--user", "dana"],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                               cwd=tmp_path)
+    try:
+        assert process.stdout is not None and process.stdin is not None
+        os.set_blocking(process.stdout.fileno(), False)
+        seen = b""
+        deadline = time.monotonic() + 20
+        while b"Check-in: A1" not in seen and time.monotonic() < deadline:
+            try:
+                seen += os.read(process.stdout.fileno(), 65536)
+            except BlockingIOError:
+                time.sleep(0.05)
+        text = seen.decode()
+        assert "Mend (direct message to @sam)" in text and "Hi sam, how is A1 going?" in text, text
+        _out, err = process.communicate(b"quit\n", timeout=20)
+    finally:
+        process.kill()
+    assert process.returncode == 0, err
