@@ -17,6 +17,7 @@ from bot.config import Settings
 from bot.metrics import METRICS, Metrics, metrics_endpoint, request_timer
 from bot.outbound import Outbound
 from bot.scheduler import DeliveryScheduler
+from bot.workers import CommandWorkers
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,7 @@ async def healthz(request: web.Request) -> web.Response:
         "database": "ok" if database else "unavailable",
         "scheduler": "running" if scheduler.running else "stopped",
         "adapters": [a.platform for a in request.app[ADAPTERS]],
+        "command_workers": core.engine.workers.alive() if isinstance(core.engine.workers, CommandWorkers) else 0,
     }
     if database:
         body["oldest_overdue_seconds"] = await asyncio.to_thread(scheduler.oldest_overdue_seconds)
@@ -130,7 +132,7 @@ def _settle_memory() -> None:
 
 def _start_workers(app: web.Application, core: Core) -> None:
     """Fork the command workers (bot/workers.py) now, while this process has a single thread."""
-    from bot.workers import CommandWorkers, forking_is_safe
+    from bot.workers import forking_is_safe
 
     wanted = core.settings.command_workers
     if wanted <= 0 or not forking_is_safe():

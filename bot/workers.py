@@ -96,6 +96,11 @@ class CommandWorkers:
     def pids(self) -> list[int]:
         return list(getattr(self.pool, "_processes", {}) or {})
 
+    def alive(self) -> int:
+        """How many workers take commands now (0 once the pool was lost: commands run in the server)."""
+        processes = getattr(self.pool, "_processes", {}) or {}
+        return sum(1 for process in processes.values() if process.is_alive())
+
     def shutdown(self) -> None:
         """Wait for the commands in flight, then let the workers go."""
         pool, self.pool = self.pool, None

@@ -67,7 +67,7 @@ async def test_a_command_is_answered_from_the_worker_process_and_counted_in_metr
         replica, url = await _serve(tmp_path, slack)
         try:
             [worker] = _children(replica.process.pid)
-            assert _alive(worker)
+            assert _alive(worker) and (await replica.get("/healthz"))[1]["command_workers"] == 1
             assert await _slash(replica, slack, "C0A", "miss prior-auth renewals for 14 patients") == 200
             [call] = await slack.wait_for("chat.postMessage", where=lambda c: c.params.get("channel") == "C0A",
                                           timeout=10)
@@ -108,7 +108,8 @@ async def test_a_worker_that_dies_between_commands_costs_nothing_and_commands_go
             assert await _slash(replica, slack, "C0B", "status") == 200
             await slack.wait_for("chat.postMessage", count=2, timeout=10,
                                  where=lambda c: c.params.get("channel") == "C0B")
-            assert (await replica.get("/healthz"))[0] == 200
+            status, health = await replica.get("/healthz")
+            assert status == 200 and health["command_workers"] == 0, "the operator can see the worker is gone"
             assert "commands now run in the serving process" in replica.output()
         finally:
             await stop_all([replica])
