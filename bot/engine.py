@@ -130,7 +130,8 @@ class Engine:
             if spec.writes:  # only a write can change what the playbook's checks see
                 session.flush()
                 replies += self._progress(ctx)
-            else:
+            else:  # a read-only command writes nothing, whatever its handler did; the replies are plain data,
+                session.expunge_all()  # so its objects are let go first instead of expired one by one
                 session.rollback()
         if ctx.findings:
             replies.append(Reply(text=describe_findings(ctx.findings), title="Privacy", audience=Audience.PRIVATE,
