@@ -43,8 +43,8 @@ def _start_worker() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     try:
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):  # not Linux: the worker ends when the pool's pipe closes
-        log.debug("prctl(PR_SET_PDEATHSIG) unavailable")
+    except (OSError, AttributeError):  # workers are forked only on Linux (`forking_is_safe`), where it exists
+        log.warning("prctl(PR_SET_PDEATHSIG) unavailable: this worker may outlive a killed server")
     if os.getppid() != _parent:  # the parent died before prctl took effect
         os._exit(0)
     assert _engine is not None
