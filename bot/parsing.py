@@ -201,6 +201,7 @@ class OwnerToken:
     name: str | None
     start: int
     end: int
+    plain: bool = False  # typed as `@name`, not a platform mention (the console's way of naming people)
 
 
 def find_mentions(text: str) -> list[OwnerToken]:
@@ -209,5 +210,5 @@ def find_mentions(text: str) -> list[OwnerToken]:
         if match["id"]:
             found.append(OwnerToken(match["id"], match["name"], match.start(), match.end()))
         else:
-            found.append(OwnerToken(match["plain"], match["plain"], match.start(), match.end()))
+            found.append(OwnerToken(match["plain"], match["plain"], match.start(), match.end(), plain=True))
     return found

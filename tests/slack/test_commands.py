@@ -199,3 +199,11 @@ async def test_every_kind_of_request_is_acked_within_three_seconds_while_slack_i
     await slack.idle(timeout=15)
     assert any(c.method == "chat.update" for c in slack.api.calls) and slack.api.calls_to("views.publish")
     assert any("R2 opened: billing letters" in p.text for p in slack.posts("C2"))
+
+
+async def test_an_owner_typed_as_plain_text_is_refused_with_how_to_mention(slack):
+    await slack.say("miss prior-auth renewals for 14 patients")
+    answer = await slack.say("action Fix the tracker @sam due friday")
+    assert "I can't tell who `@sam` is" in answer and "picking them from the list" in answer
+    assert _rows(slack.core, Action) == []
+    assert "A1" in await slack.say("action Fix the tracker <@U2|sam> due friday")
