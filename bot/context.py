@@ -13,6 +13,7 @@ from sqlalchemy.sql.base import ExecutableOption
 
 from bot.errors import UserError
 from bot.messages import Command, Mention
+from bot.parsing import OwnerToken
 from bot.playbook import Playbook
 from bot.privacy import Finding, mask_phi
 from bot.store.models import Action, Event, Person, Recovery
@@ -71,6 +72,21 @@ class Context:
             person.name = mention.name
         if mention.tz:
             person.tz = mention.tz
+
+    def mentioned(self, token: OwnerToken, form: str) -> Mention:
+        """The person a mention in the text names, with what the adapter knows of them (name, zone).
+
+        On Slack and Teams a person is picked from the mention list; a plain `@name` typed there has no
+        account behind it, so nothing could ever reach them: refused. The console names people that way."""
+        resolved = self.command.mention_for(token.user_id) or self.command.mention_for(f"@{token.user_id}")
+        if token.plain and resolved is None and self.command.platform != "console":
+            raise UserError(f"I can't tell who `@{token.user_id[:40]}` is, so I could not remind them. Mention "
+                            "them by typing @ and picking them from the list.", form)
+        return Mention(
+            user_id=resolved.user_id if resolved else token.user_id,
+            name=(resolved.name if resolved else None) or token.name,
+            tz=resolved.tz if resolved else None,
+        )
 
     def tz_of(self, user_id: str) -> str:
         if user_id == self.command.user and self.command.user_tz:

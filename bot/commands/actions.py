@@ -30,16 +30,7 @@ def _owner(ctx: Context, args: str) -> tuple[str, Mention, str]:
         raise UserError("Who owns this action? Mention one person.", ACTION_FORM)
     token = mentions[0]
     title, rest = args[: token.start].strip(), args[token.end :].strip()
-    resolved = ctx.command.mention_for(token.user_id) or ctx.command.mention_for(f"@{token.user_id}")
-    if token.plain and resolved is None and ctx.command.platform != "console":
-        # Typed, not picked: no account behind it, so reminders could never reach this owner.
-        raise UserError(f"I can't tell who `@{token.user_id[:40]}` is, so I could not remind them. Mention the "
-                        "owner by typing @ and picking them from the list.", ACTION_FORM)
-    mention = Mention(
-        user_id=resolved.user_id if resolved else token.user_id,
-        name=(resolved.name if resolved else None) or token.name,
-        tz=resolved.tz if resolved else None,
-    )
+    mention = ctx.mentioned(token, ACTION_FORM)
     return title, mention, rest
 
 

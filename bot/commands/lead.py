@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from bot.context import Context
 from bot.errors import UserError
-from bot.messages import Mention, Reply, Section
+from bot.messages import Reply, Section
 from bot.parsing import find_mentions
 from bot.views import reply
 
@@ -21,12 +21,7 @@ def lead(ctx: Context, args: str) -> list[Reply]:
     if len(mentions) != 1 or args.replace(args[mentions[0].start:mentions[0].end], "").strip():
         raise UserError("Name one person to lead the recovery.", LEAD_FORM)
     token = mentions[0]
-    resolved = ctx.command.mention_for(token.user_id) or ctx.command.mention_for(f"@{token.user_id}")
-    person = Mention(
-        user_id=resolved.user_id if resolved else token.user_id,
-        name=(resolved.name if resolved else None) or token.name,
-        tz=resolved.tz if resolved else None,
-    )
+    person = ctx.mentioned(token, LEAD_FORM)
     ctx.remember(person)
     name = person.name or ctx.person_name(person.user_id)
     before = recovery.lead_name or recovery.lead

@@ -207,3 +207,5 @@ async def test_an_owner_typed_as_plain_text_is_refused_with_how_to_mention(slack
     assert "I can't tell who `@sam` is" in answer and "picking them from the list" in answer
     assert _rows(slack.core, Action) == []
     assert "A1" in await slack.say("action Fix the tracker <@U2|sam> due friday")
+    assert "I can't tell who `@sam` is" in await slack.say("lead @sam")
+    assert _rows(slack.core, Recovery)[0].lead == "U1", "the lead stays who it was"

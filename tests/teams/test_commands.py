@@ -213,6 +213,6 @@ async def test_an_activity_delivered_twice_is_handled_once(teams, teams_core):
 async def test_an_owner_typed_without_a_teams_mention_is_refused(teams, teams_core):
     await teams.say("Dana", OPEN)
     text = await teams.says("Dana", "action Fix the tracker @Sam due friday")
-    assert "I can't tell who @Sam is" in text and "picking them from the list" in text  # Teams renders code plain
+    assert "I can't tell who @Sam is" in text and "picking them from the list" in text  # Teams shows code plain
     with teams_core.db.session() as s:
         assert s.scalars(select(Action)).all() == []
