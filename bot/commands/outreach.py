@@ -175,10 +175,11 @@ def sent(ctx: Context, args: str) -> list[Reply]:
     who = who.strip()
     if who.lower().startswith("to "):
         who = who[3:]
-    people = []
+    people, other_language = [], []
     if recovery.people and any(p.audience == audience for p in recovery.people):
         if not who or who.lower() == "all":
             people = [p for p in recovery.people if p.audience == audience and p.language == lang]
+            other_language = [p for p in recovery.people if p.audience == audience and p.language != lang]
         else:
             people = select_people(recovery, who, ctx.playbook, SENT_FORM)
     elif who and who.lower() != "all":
@@ -196,6 +197,12 @@ def sent(ctx: Context, args: str) -> list[Reply]:
     text = f"Marked sent to {len(people)} {audience}" + (f": {names}" if names else "") + "."
     if promised:
         text += f" Each was promised an update by {day(promised)}; Mend will remind the lead."
+    if other_language:  # "all" means all who read this draft's language: say who still needs theirs
+        skipped = ", ".join(pseudonym(p, ctx.playbook) for p in other_language[:8]) + (
+            f" and {len(other_language) - 8} more" if len(other_language) > 8 else "")
+        languages = sorted({p.language for p in other_language})
+        text += (f"\nNot sent to {len(other_language)} who prefer another language ({skipped}): send them "
+                 + " or ".join(f"`draft {audience} {code}`" for code in languages) + ".")
     return [reply(f"{recovery.ref}: {audience} message sent", Section(text=text))]
 
 

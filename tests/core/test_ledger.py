@@ -197,3 +197,13 @@ def test_the_promised_update_in_spanish_for_those_who_prefer_it(chat, core):
     with core.db.session() as s:
         assert [(o.kind, o.language) for o in s.scalars(select(Outreach).order_by(Outreach.id))] == [
             ("update", "en"), ("update", "es")]
+
+
+def test_sending_to_all_says_who_still_needs_a_draft_in_their_language(chat):
+    open_recovery(chat)
+    chat.say("/mend language Patient 2 spanish")
+    chat.say("/mend draft patients")
+    chat.say("/mend approve patients", as_user="sam")
+    sent = chat.say("/mend sent patients all by letter")
+    assert "Marked sent to 13 patients" in sent
+    assert "Not sent to 1 who prefer another language (Patient 2): send them `draft patients es`." in sent
