@@ -148,8 +148,9 @@ def _start_workers(app: web.Application, core: Core) -> None:
 
 
 def run_server(settings: Settings, *, host: str, port: int) -> int:
-    core = build_core(settings)
-    app = build_web_app(core)
+    core = build_core(settings, migrate=False)
+    app = build_web_app(core)  # an adapter missing a setting stops here, before the database is touched
+    core.db.upgrade()
     _settle_memory()
     _start_workers(app, core)
     log.info("Mend listening on http://%s:%s (adapters: %s)", host, port,

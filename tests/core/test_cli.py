@@ -73,6 +73,7 @@ def test_serve_with_an_adapter_half_configured_is_a_one_line_error(tmp_path, set
     assert line.startswith("mend: configuration: ") and message in line
     for secret in ("xoxb-1111-2222-notreal", "s3cret-not-real"):
         assert secret not in result.stderr + result.stdout
+    assert not (tmp_path / "serve.db").exists(), "a configuration error is found before the database is touched"
 
 
 def test_chat_is_an_interactive_channel_with_several_people(tmp_path):
