@@ -16,6 +16,7 @@ from bot.store.db import Database
 from bot.store.models import ProcessedEvent
 
 KEEP_FOR = timedelta(days=30)  # far longer than a platform's retries (minutes) or a reminder's life
+ALREADY_ANSWERED = "This check-in was already answered, so I did not record it twice. `status` shows the latest."
 
 
 def claim(db: Database, key: str, scope: str, now: datetime) -> bool:

@@ -76,10 +76,11 @@ class Context:
     def mentioned(self, token: OwnerToken, form: str) -> Mention:
         """The person a mention in the text names, with what the adapter knows of them (name, zone).
 
-        On Slack and Teams a person is picked from the mention list; a plain `@name` typed there has no
-        account behind it, so nothing could ever reach them: refused. The console names people that way."""
+        Adapters pass every person they recognised as `Command.mentions` (the console recognises `@name`).
+        A plain `@name` no adapter recognised has no account behind it, so nothing could ever reach that
+        person (on Slack or Teams: typed instead of picked from the mention list): refused."""
         resolved = self.command.mention_for(token.user_id) or self.command.mention_for(f"@{token.user_id}")
-        if token.plain and resolved is None and self.command.platform != "console":
+        if token.plain and resolved is None:
             raise UserError(f"I can't tell who `@{token.user_id[:40]}` is, so I could not remind them. Mention "
                             "them by typing @ and picking them from the list.", form)
         return Mention(

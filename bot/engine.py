@@ -43,7 +43,11 @@ RECENT_CHECKIN = timedelta(hours=12)  # a check-in this recent makes the next re
 
 
 class CommandRunner(Protocol):
+    """Where `Engine.run` sends commands when `mend serve` has workers (bot/workers.py)."""
+
     async def run(self, command: Command) -> list[Reply] | None: ...
+
+    def alive(self) -> int: ...
 
 
 class Engine:

@@ -262,23 +262,14 @@ class DeliveryScheduler:
                 self.metrics.in_flight.dec(len(claimed))
 
     def _render(self, chunk: Sequence[Claimed]) -> list[tuple[Claimed, list[Reply] | Exception]]:
-        """The engine's replies for each row. An engine with `render_deliveries(ids) -> {id: replies}` (same
-        rules as `render_delivery`) renders a whole chunk in a few queries instead of a few per row."""
-        render_many = getattr(self.engine, "render_deliveries", None)
-        if render_many is not None:
-            try:
-                many: dict[int, list[Reply] | Exception] = render_many([row.id for row in chunk])
-                return [(row, many.get(row.id, [])) for row in chunk]
-            except Exception:
-                log.exception("rendering %s deliveries at once failed; rendering one by one", len(chunk))
-        out: list[tuple[Claimed, list[Reply] | Exception]] = []
-        for row in chunk:
-            try:
-                out.append((row, self.engine.render_delivery(row.id)))
-            except Exception as exc:
-                log.exception("delivery %s could not be rendered", row.id)
-                out.append((row, exc))
-        return out
+        """The engine's replies for each row, the whole chunk rendered from a few queries. A row that fails
+        gets its exception (retried like a refused send); if the chunk's queries fail, every row does."""
+        try:
+            many = self.engine.render_deliveries([row.id for row in chunk])
+        except Exception as exc:
+            log.exception("%s deliveries could not be rendered", len(chunk))
+            return [(row, exc) for row in chunk]
+        return [(row, many.get(row.id, [])) for row in chunk]
 
     async def _send(self, row: Claimed, replies: list[Reply], outcomes: asyncio.Queue[Outcome]) -> None:
         outcome = Outcome(row, error=RuntimeError("not sent"))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-import os
 import signal
 from datetime import timedelta
 from typing import Protocol
@@ -17,7 +16,7 @@ from bot.config import Settings
 from bot.metrics import METRICS, Metrics, metrics_endpoint, request_timer
 from bot.outbound import Outbound
 from bot.scheduler import DeliveryScheduler
-from bot.workers import CommandWorkers
+from bot.workers import CommandWorkers, forking_is_safe
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +70,7 @@ async def healthz(request: web.Request) -> web.Response:
         "database": "ok" if database else "unavailable",
         "scheduler": "running" if scheduler.running else "stopped",
         "adapters": [a.platform for a in request.app[ADAPTERS]],
-        "command_workers": core.engine.workers.alive() if isinstance(core.engine.workers, CommandWorkers) else 0,
+        "command_workers": core.engine.workers.alive() if core.engine.workers is not None else 0,
     }
     if database:
         body["oldest_overdue_seconds"] = await asyncio.to_thread(scheduler.oldest_overdue_seconds)
@@ -116,8 +115,7 @@ def build_web_app(core: Core, *, extra_outbounds: dict[str, Outbound] | None = N
 def lease_from(settings: Settings) -> timedelta:
     """How long a claimed delivery stays with a replica that stopped answering (`MEND_LEASE_SECONDS`,
     default 120): the longest a dead replica can delay a reminder. Live replicas renew their leases."""
-    value = getattr(settings, "lease_seconds", None) or os.environ.get("MEND_LEASE_SECONDS") or 120
-    return timedelta(seconds=max(1.0, float(value)))
+    return timedelta(seconds=settings.lease_seconds)
 
 
 def _settle_memory() -> None:
@@ -132,8 +130,6 @@ def _settle_memory() -> None:
 
 def _start_workers(app: web.Application, core: Core) -> None:
     """Fork the command workers (bot/workers.py) now, while this process has a single thread."""
-    from bot.workers import forking_is_safe
-
     wanted = core.settings.command_workers
     if wanted <= 0 or not forking_is_safe():
         return

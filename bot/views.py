@@ -5,6 +5,7 @@ The engine decides what to say; these functions only shape recorded facts into `
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -24,6 +25,12 @@ CHECKIN_STATES = {
 
 STANDUP_CHECKINS = timedelta(days=1)  # a standup shows the check-ins of the last day
 MAX_LISTED = 25  # items shown per list before summarising; keeps replies inside every platform's limits
+
+
+def listed(names: Sequence[str], limit: int) -> str:
+    """`Patient 1, Patient 2 and 3 more`: at most `limit` names, then how many were left out."""
+    shown = ", ".join(names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
 def affected_summary(recovery: Recovery) -> str:
@@ -126,10 +133,10 @@ def step_title(recovery: Recovery, playbook: Playbook | None) -> str:
     return found[1].title if found else ("all steps done" if recovery.current_step == "complete" else recovery.current_step)
 
 
-def standup_reply(recoveries: list[Recovery], now: datetime, tz: str, channel: str,
-                  playbook: Playbook | None = None, checkins: dict[int, list[Checkin]] | None = None) -> Reply:
-    """`checkins`: the recent check-ins per recovery id (see `channel_recoveries`); read from the actions
-    when not given."""
+def standup_reply(recoveries: list[Recovery], checkins: dict[int, list[Checkin]], now: datetime, tz: str,
+                  channel: str, playbook: Playbook | None = None) -> Reply:
+    """`checkins`: each recovery's check-ins of the last `STANDUP_CHECKINS`, oldest first, by recovery id
+    (`bot.commands.standup.channel_standup` fetches both)."""
     today = now.astimezone(ZoneInfo(tz))  # overdue and due soon by the channel's calendar, not UTC's
     title = f"Standup — {moment(now, tz)}"
     if not recoveries:
@@ -142,8 +149,7 @@ def standup_reply(recoveries: list[Recovery], now: datetime, tz: str, channel: s
         open_actions = [a for a in recovery.actions if a.status == "open"]
         overdue = [a for a in open_actions if a.due < today.date()]
         due_soon = [a for a in open_actions if today.date() <= a.due <= today.date() + timedelta(days=2)]
-        recent = checkins[recovery.id] if checkins is not None else sorted(
-            (c for a in recovery.actions for c in a.checkins if c.at >= since), key=lambda c: (c.at, c.id))
+        recent = checkins.get(recovery.id, [])
         wins = [w for w in recovery.wins if w.at >= since - timedelta(days=6)]
         lines = [f"People affected: {affected_summary(recovery)}. Step: {step_title(recovery, playbook)}."]
         lines += summary_lines(recovery, today.date())
@@ -185,8 +191,7 @@ def update_due_reminder(recovery: Recovery, late_note: str | None, owed: list[st
         "Draft it from what is recorded with `update`, check it, and send it, even if there is little news.",
     ]
     if owed:
-        shown = ", ".join(owed[:12]) + (f" and {len(owed) - 12} more" if len(owed) > 12 else "")
-        lines.insert(1, f"{len(owed)} people are owed it: {shown}.")
+        lines.insert(1, f"{len(owed)} people are owed it: {listed(owed, 12)}.")
     if late_note:
         lines.append(late_note)
     return reply(f"Update due: {recovery.ref}", Section(text="\n".join(lines)), kind="reminder",

@@ -17,6 +17,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
+from adapters.claims import ALREADY_ANSWERED
 from adapters.slack import dedup
 from adapters.slack.directory import Directory
 from adapters.slack.modals import (
@@ -50,7 +51,6 @@ log = logging.getLogger(__name__)
 
 _BUTTON = re.compile("^" + BUTTON_ACTION.format(r"\d+") + "$")
 _NOT_CHANNEL_NAMES = {"directmessage", "privategroup", "mpdm"}
-ALREADY_ANSWERED = "This check-in was already answered, so I did not record it twice. `status` shows the latest."
 UNKNOWN_BUTTON = "That button is not one I know (it may be from an older message). Type `/mend help` to see what I do."
 
 

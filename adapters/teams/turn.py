@@ -85,9 +85,9 @@ class TurnHandler:
             await self._reply(context, body, NO_TENANT)
             return
         scope = f"teams:{tenant}"
-        activity = string(body.get("id"))
-        if activity and not await self.presses.claim(f"activity:{scope}:{channel_of(body)}:{activity}", scope):
-            log.info("Teams activity %s was delivered again; it was handled the first time", activity)
+        delivered = self.presses.activity_key(scope, body)
+        if delivered and not await self.presses.claim(delivered, scope):
+            log.info("Teams activity %s was delivered again; it was handled the first time", body.get("id"))
             return
         await self.people.learn(scope, obj(body.get("from")), zone_of(body))
         await self.references.save(scope, channel_of(body), reference_of(body, tenant))

@@ -7,7 +7,7 @@ from bot.errors import UserError
 from bot.ledger import CHANNELS, LANGUAGES, pseudonym, select_people, summary_lines
 from bot.messages import Reply, Section
 from bot.timefmt import day
-from bot.views import reply
+from bot.views import listed, reply
 
 REACHED_FORM = "reached Patient 3 by phone"
 ATTEMPT_FORM = "attempt Patient 5 letter"
@@ -34,8 +34,7 @@ def reached(ctx: Context, args: str) -> list[Reply]:
         person.reached, person.reached_at, person.channel = True, ctx.now, channel
         person.attempts += 1
         person.last_attempt_at = ctx.now
-    names = ", ".join(pseudonym(p, ctx.playbook) for p in people[:10]) + (
-        f" and {len(people) - 10} more" if len(people) > 10 else "")
+    names = listed([pseudonym(p, ctx.playbook) for p in people], 10)
     ctx.event(recovery, "reached", f"reached {names} by {channel}")
     return [reply(f"{recovery.ref}: reached", Section(
         text=f"Recorded: {names} reached by {channel}.\n" + "\n".join(summary_lines(recovery, ctx.today()))))]

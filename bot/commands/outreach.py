@@ -17,7 +17,7 @@ from bot.parsing import check_text, split_word
 from bot.scheduling import add_once, cancel_pending
 from bot.store.models import Outreach, Recovery
 from bot.timefmt import day, day_in, moment
-from bot.views import affected_summary, reply
+from bot.views import affected_summary, listed, reply
 
 DRAFT_FORM = "draft patients|families|providers|payers|leadership|team [es]"
 EDIT_FORM = "edit patients [es] THE WHOLE NEW TEXT"
@@ -191,15 +191,13 @@ def sent(ctx: Context, args: str) -> list[Reply]:
         person.channel = channel or person.channel or "letter"
         person.next_update_on = promised
     current.sent_at, current.sent_by = ctx.now, ctx.actor
-    names = ", ".join(pseudonym(p, ctx.playbook) for p in people[:8]) + (
-        f" and {len(people) - 8} more" if len(people) > 8 else "")
+    names = listed([pseudonym(p, ctx.playbook) for p in people], 8)
     ctx.event(recovery, "sent", f"sent the {audience} message to {len(people)} people" + (f" ({names})" if names else ""))
     text = f"Marked sent to {len(people)} {audience}" + (f": {names}" if names else "") + "."
     if promised:
         text += f" Each was promised an update by {day(promised)}; Mend will remind the lead."
     if other_language:  # "all" means all who read this draft's language: say who still needs theirs
-        skipped = ", ".join(pseudonym(p, ctx.playbook) for p in other_language[:8]) + (
-            f" and {len(other_language) - 8} more" if len(other_language) > 8 else "")
+        skipped = listed([pseudonym(p, ctx.playbook) for p in other_language], 8)
         languages = sorted({p.language for p in other_language})
         text += (f"\nNot sent to {len(other_language)} who prefer another language ({skipped}): send them "
                  + " or ".join(f"`draft {audience} {code}`" for code in languages) + ".")

@@ -50,8 +50,8 @@ def recent_checkins(session, recoveries: list[Recovery], since: datetime) -> dic
 
 def channel_standup(session, scope: str, channel: str, now: datetime, tz: str, playbook: Playbook) -> Reply:  # type: ignore[no-untyped-def]
     recoveries = channel_recoveries(session, scope, channel)
-    return standup_reply(recoveries, now, tz, channel, playbook,
-                         recent_checkins(session, recoveries, now - STANDUP_CHECKINS))
+    return standup_reply(recoveries, recent_checkins(session, recoveries, now - STANDUP_CHECKINS), now, tz,
+                         channel, playbook)
 
 
 def standup(ctx: Context, args: str) -> list[Reply]:

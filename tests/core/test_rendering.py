@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import event, select
 
-from bot.store.models import Delivery
+from bot.store.models import Action, Delivery
 from tests.conftest import START, open_recovery
 
 
@@ -42,13 +42,17 @@ def test_a_chunk_renders_as_each_row_does_whatever_state_its_action_is_in(chat, 
 def test_one_row_that_cannot_render_does_not_stop_the_others(chat, clock, core):
     open_recovery(chat)
     chat.say("/mend action Add renewals to the tracker @sam due friday checkin daily at 09:00")
+    chat.say("/mend action Call the payer @lee due friday checkin daily at 09:00")
     chat.say("/mend standup daily at 09:30")
     ids = _pending(core)
     with core.db.session() as session:
         session.get(Delivery, ids[0]).kind = "mystery"  # an unknown kind renders nothing, with a warning
+        session.get(Action, session.get(Delivery, ids[1]).action_id).tz = "Mars/Olympus"  # rendering it fails
     clock.set(START + timedelta(days=1, hours=2))
     rendered = core.engine.render_deliveries(ids)
-    assert rendered[ids[0]] == [] and [r.kind for r in rendered[ids[1]]] == ["standup"]  # type: ignore[union-attr]
+    assert rendered[ids[0]] == []
+    assert isinstance(rendered[ids[1]], Exception), "the failure is the row's own, for the scheduler to retry"
+    assert [r.kind for r in rendered[ids[2]]] == ["standup"]  # type: ignore[union-attr]
 
 
 def _statements_for_standup(core, chat, actions: int) -> tuple[int, str]:  # type: ignore[no-untyped-def]
