@@ -105,6 +105,21 @@ class Workspace:
     async def interact(self, payload: dict[str, Any]) -> ClientResponse:
         return await self.post(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
 
+    async def click(self, action: dict[str, Any], *, user: str, team: str = TEAM, channel: str | None = None,
+                    ts: str = "1.2", view: dict[str, Any] | None = None) -> ClientResponse:
+        """A `block_actions` press of `action` as Slack sends it: on a message in `channel` (at `ts`), or on
+        the Home tab `view`."""
+        payload: dict[str, Any] = {
+            "type": "block_actions", "team": {"id": team}, "user": {"id": user, "team_id": team},
+            "api_app_id": "A0MEND", "trigger_id": f"{next(self._ids)}.trigger", "actions": [{**action, "block_id": "b"}],
+        }
+        if view is not None:
+            payload |= {"container": {"type": "view", "view_id": view["id"]}, "view": {"type": "home", **view}}
+        else:
+            payload |= {"container": {"type": "message", "message_ts": ts, "channel_id": channel},
+                        "channel": {"id": channel}, "response_url": self.api.response_url(f"click{next(self._ids)}")}
+        return await self.interact(payload)
+
     async def press(self, channel: str, ts: str, label: str, *, user: str = "U2", team: str = TEAM,
                     message: dict[str, Any] | None = None) -> ClientResponse:
         """Press the button labelled `label` on the message (channel, ts) as the double holds it now, or on

@@ -73,13 +73,8 @@ async def test_a_button_pressed_in_another_workspace_cannot_answer_this_ones_che
     await slack.say("miss prior-auth renewals for 14 patients", team="T1", channel="C1")
     await slack.say("action Fix the tracker <@U2> due friday", team="T1", channel="C1")
     before = len(slack.api.calls)
-    response = await slack.interact({
-        "type": "block_actions", "team": {"id": "T2"}, "user": {"id": "U2", "team_id": "T2"},
-        "api_app_id": "A0MEND", "trigger_id": "9.t", "container": {"type": "message", "message_ts": "1.2",
-                                                                   "channel_id": "D2"},
-        "channel": {"id": "D2"}, "response_url": slack.api.response_url("t2"),
-        "actions": [{"type": "button", "action_id": "mend_button_3", "value": "checkin A1 done", "block_id": "b"}],
-    })
+    response = await slack.click({"type": "button", "action_id": "mend_button_3", "value": "checkin A1 done"},
+                                 user="U2", team="T2", channel="D2")
     assert response.status == 200
     await slack.idle()
     said = "\n".join(c.text for c in slack.api.calls[before:])

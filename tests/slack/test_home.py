@@ -50,12 +50,7 @@ async def test_a_check_in_from_home_is_recorded_and_the_home_refreshed(slack):
     home = await open_home(slack, "U2")
     button = next(e for b in home.params["view"]["blocks"] if b["type"] == "actions" for e in b["elements"]
                   if e["value"] == "checkin A1 at-risk")
-    response = await slack.interact({
-        "type": "block_actions", "team": {"id": "T1"}, "user": {"id": "U2", "team_id": "T1"},
-        "api_app_id": "A0MEND", "trigger_id": "7.trigger", "container": {"type": "view", "view_id": "V0001"},
-        "view": {"id": "V0001", "type": "home", "blocks": home.params["view"]["blocks"]},
-        "actions": [{**button, "block_id": "b"}],
-    })
+    response = await slack.click(button, user="U2", view={"id": "V0001", "blocks": home.params["view"]["blocks"]})
     assert response.status == 200
     refreshed = await slack.api.wait_for("views.publish", 2)
     await slack.idle()
@@ -70,11 +65,7 @@ async def test_a_note_from_home_is_recorded_and_the_home_refreshed(slack):
     home = await open_home(slack, "U2")
     note = next(e for b in home.params["view"]["blocks"] if b["type"] == "actions" for e in b["elements"]
                 if e["action_id"] == "mend_note")
-    await slack.interact({
-        "type": "block_actions", "team": {"id": "T1"}, "user": {"id": "U2", "team_id": "T1"},
-        "api_app_id": "A0MEND", "trigger_id": "8.trigger", "container": {"type": "view", "view_id": "V0001"},
-        "view": {"id": "V0001", "type": "home"}, "actions": [{**note, "block_id": "b"}],
-    })
+    await slack.click(note, user="U2", view={"id": "V0001"})
     [opened] = await slack.api.wait_for("views.open")
     await slack.idle()
     values = {"state": {"value": {"type": "static_select", "selected_option": {"value": "blocked"}}},
@@ -107,12 +98,7 @@ async def test_a_double_press_on_one_home_tab_records_one_check_in(slack):
     button = next(e for b in blocks if b["type"] == "actions" for e in b["elements"] if e["value"] == "checkin A1 at-risk")
 
     async def press(view_hash: str) -> None:
-        response = await slack.interact({
-            "type": "block_actions", "team": {"id": "T1"}, "user": {"id": "U2", "team_id": "T1"},
-            "api_app_id": "A0MEND", "trigger_id": "8.trigger", "container": {"type": "view", "view_id": "V0001"},
-            "view": {"id": "V0001", "hash": view_hash, "type": "home", "blocks": blocks},
-            "actions": [{**button, "block_id": "b"}],
-        })
+        response = await slack.click(button, user="U2", view={"id": "V0001", "hash": view_hash, "blocks": blocks})
         assert response.status == 200
         await slack.idle()
 

@@ -69,13 +69,8 @@ async def test_malformed_requests_get_a_4xx_never_a_5xx(slack):
 
 
 async def test_an_unknown_button_gets_a_polite_private_note(slack):
-    response = await slack.interact({
-        "type": "block_actions", "team": {"id": "T1"}, "user": {"id": "U1", "team_id": "T1"},
-        "api_app_id": "A0MEND", "trigger_id": "3.t", "container": {"type": "message", "message_ts": "1.2",
-                                                                   "channel_id": "C1"},
-        "channel": {"id": "C1"}, "response_url": slack.api.response_url("old"),
-        "actions": [{"type": "button", "action_id": "approve_invoice", "value": "x", "block_id": "b"}],
-    })
+    response = await slack.click({"type": "button", "action_id": "approve_invoice", "value": "x"},
+                                 user="U1", channel="C1")
     assert response.status == 200
     [note] = await slack.api.wait_for("response_url")
     await slack.idle()
@@ -84,14 +79,8 @@ async def test_an_unknown_button_gets_a_polite_private_note(slack):
 
 
 async def test_a_button_with_words_the_engine_refuses_is_answered_privately(slack):
-    await slack.interact({
-        "type": "block_actions", "team": {"id": "T1"}, "user": {"id": "U1", "team_id": "T1"},
-        "api_app_id": "A0MEND", "trigger_id": "3.t", "container": {"type": "message", "message_ts": "1.2",
-                                                                   "channel_id": "C1"},
-        "channel": {"id": "C1"}, "response_url": slack.api.response_url("old"),
-        "actions": [{"type": "button", "action_id": "mend_button_0", "value": "drop table recoveries",
-                     "block_id": "b"}],
-    })
+    await slack.click({"type": "button", "action_id": "mend_button_0", "value": "drop table recoveries"},
+                      user="U1", channel="C1")
     [note] = await slack.api.wait_for("response_url")
     await slack.idle()
     assert "I don't know the command `drop`" in note.text and note.params["response_type"] == "ephemeral"
